@@ -1,0 +1,44 @@
+"""tinygrad_lessons: a small, torch-compatible tensor library you build to learn PyTorch.
+
+Import it as ``import tinygrad_lessons as tl`` and use it as you would ``torch``:
+``tl.tensor([1., 2.])``, ``tl.zeros(2, 3)``, ``x.view(3, 2)``, ``x.sum(dim=0)``.
+
+Where things live (one concept per module, named after the topic):
+
+=================  ==========================================================
+``dtypes``         element types, default dtype, type promotion
+``device``         ``tl.device``: where memory lives
+``storage``        flat memory, strides and views
+``tensor``         the ``Tensor`` class: attributes, casts, NumPy interop
+``creation``       ``tensor``, ``zeros``, ``arange``, ``eye``, ``*_like`` ...
+``random``         ``manual_seed``, ``Generator``, ``rand``, ``randn``, ``randperm`` ...
+``shape_ops``      ``view``, ``reshape``, ``permute``, ``cat``, ``stack`` ...
+``indexing``       ``t[...]``, ``where``, ``gather``, ``scatter``, ``masked_fill`` ...
+``math_ops``       ``+ - * /``, ``exp``, ``relu``, comparisons, ``clamp``, in-place ops
+``linalg``         ``matmul``, ``mm``, ``bmm``, ``dot``
+``reductions``     ``sum``, ``mean``, ``max``, ``argmax``, ``std``, ``norm`` ...
+``printing``       ``repr(tensor)`` the way torch prints it
+``function``       ``Function``: how every operation is written
+=================  ==========================================================
+"""
+
+__version__ = "0.1.0"
+
+from . import dtypes
+from .dtypes import (
+    bfloat16, bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
+    int, int8, int16, int32, int64, long, promote_types, result_type, set_default_dtype, short, uint8,
+)
+from .device import device
+from .size import Size
+from .storage import UntypedStorage
+from .tensor import Tensor
+from .function import Function
+from .creation import *
+from .random import *
+from .shape_ops import *
+from .indexing import *
+from .math_ops import *
+from .linalg import *
+from .reductions import *
+from .printing import *

@@ -1,0 +1,370 @@
+"""``Tensor``: a typed, strided window onto a storage, with torch's methods.
+
+This file holds what a tensor *is* (its data, its attributes, conversions to Python
+and NumPy, casts). What a tensor can *do* lives in modules named after the topic —
+``shape_ops`` (view, reshape, permute...), ``indexing``, ``math_ops``, ``reductions``,
+``linalg``, ``printing`` — and the table at the end of this file attaches each of
+those functions as a method, so ``t.view(2, 3)`` and ``tl.shape_ops.view(t, 2, 3)``
+are one and the same code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+from .device import CPU, as_device
+from .dtypes import FROM_NUMPY
+from .size import Size
+from .storage import UntypedStorage, contiguous_strides, data_ptr, storage_of
+
+__all__ = ["Tensor"]
+
+_new = object.__new__
+
+
+class Tensor:
+    """A multi-dimensional array with a dtype, a device and (chapter 4) a gradient.
+
+    Attributes kept per tensor (``__slots__`` keeps each one cheap, which matters
+    when a training loop makes millions of them):
+
+    * ``_data``: the NumPy array holding the values, with the tensor's exact strides;
+    * ``_storage``: the 1-D array this one is a window onto (``None`` until asked
+      for, for tensors that own their memory);
+    * ``dtype``, ``device``, ``requires_grad``, ``grad``, ``grad_fn``.
+    """
+
+    __slots__ = ("_data", "_storage", "dtype", "device", "requires_grad", "grad", "grad_fn",
+                 "_version", "__weakref__")
+    __array_priority__ = 1000  # numpy scalars on the left defer to our operators
+
+    def __init__(self, *args, dtype=None, device=None):
+        """The legacy constructor: ``Tensor([1, 2])`` (always a float) or ``Tensor(2, 3)``."""
+        from .creation import empty, tensor
+
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            src = tensor(args[0], dtype=dtype or dtypes.get_default_dtype(), device=device)
+        else:
+            src = empty(*args, dtype=dtype, device=device)
+        _init_from_array(self, src._data, None, False)
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        """The shape, or the length of one dimension (``dim`` may be negative)."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def stride(self, dim=None):
+        """Elements to skip in storage to move one step along each dimension."""
+        itemsize = self._data.itemsize
+        strides = tuple(s // itemsize for s in self._data.strides)
+        if dim is None:
+            return strides
+        return strides[_wrap_dim(dim, self._data.ndim)]
+
+    def storage_offset(self) -> int:
+        """Index in the storage of this tensor's first element."""
+        return (data_ptr(self._data) - data_ptr(self._get_storage())) // self._data.itemsize
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        """True when the strides are row-major ones (size-1 dimensions don't count)."""
+        return _is_contiguous(self._data.shape, self.stride())
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def is_complex(self) -> bool:
+        return False
+
+    def is_signed(self) -> bool:
+        return self.dtype.is_signed
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.device.type == "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def data_ptr(self) -> int:
+        """Address of the first element: equal for two tensors that start at the same place."""
+        return data_ptr(self._data)
+
+    def untyped_storage(self) -> UntypedStorage:
+        """The storage this tensor looks into; views share it with their base."""
+        return UntypedStorage(self._get_storage())
+
+    def _get_storage(self) -> np.ndarray:
+        if self._storage is None:
+            self._storage = storage_of(self._data)
+        return self._storage
+
+    # ------------------------------------------------------------------ conversion
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        value = self._data.reshape(()).item()
+        return float(value) if self.dtype is dtypes.bfloat16 else value
+
+    def tolist(self):
+        """Nested Python lists of Python numbers (a number for a 0-d tensor)."""
+        if self.dtype is dtypes.bfloat16:
+            return self._data.astype(np.float32).tolist()
+        return self._data.tolist()
+
+    def numpy(self, *, force=False) -> np.ndarray:
+        """The NumPy array behind this tensor: no copy, so writes show through both ways."""
+        if self.requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        if self.dtype is dtypes.bfloat16:
+            raise TypeError("Got unsupported ScalarType BFloat16")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        data = self._data.astype(np.float32) if self.dtype is dtypes.bfloat16 else self._data
+        return data if dtype is None else data.astype(dtype)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {'more than one value' if self._data.size else 'no values'} is ambiguous"
+            )
+        return bool(self._data.reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    __hash__ = object.__hash__
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (np.array(self._data), self.requires_grad))
+
+    # ------------------------------------------------------------------ copies and casts
+    def clone(self, *, memory_format=None) -> Tensor:
+        """A copy with its own storage; keeps the strides' order as torch does for dense tensors."""
+        return _wrap(self._data.copy(order="K"))
+
+    def contiguous(self, memory_format=None) -> Tensor:
+        """``self`` if already row-major, else a row-major copy."""
+        if self.is_contiguous():
+            return self
+        return _wrap(np.ascontiguousarray(self._data))
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's storage but cut out of the autograd graph."""
+        return _wrap(self._data, self._get_storage())
+
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None) -> Tensor:
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``.
+
+        Returns ``self`` when nothing changes (unless ``copy=True``), as torch does.
+        """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype, device = arg.dtype, arg.device
+            elif isinstance(arg, dtypes.dtype):
+                dtype = arg
+            elif arg is None:
+                continue
+            else:
+                try:
+                    device = as_device(arg)
+                except TypeError:
+                    dtype = dtypes.as_dtype(arg)
+        if device is not None:
+            as_device(device)  # the CPU is the only device here; others raise a clear error
+        if dtype is None or dtypes.as_dtype(dtype) is self.dtype:
+            return self.clone() if copy else self
+        return _wrap(self._data.astype(dtypes.as_dtype(dtype).numpy_dtype))
+
+    def type(self, dtype=None):
+        """Without an argument, torch's type string (``'torch.FloatTensor'``); else a cast."""
+        if dtype is None:
+            return _TYPE_NAMES[self.dtype]
+        return self.to(dtype)
+
+    def type_as(self, other) -> Tensor:
+        return self.to(other.dtype)
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def bfloat16(self) -> Tensor:
+        return self.to(dtypes.bfloat16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def short(self) -> Tensor:
+        return self.to(dtypes.int16)
+
+    def char(self) -> Tensor:
+        return self.to(dtypes.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(dtypes.uint8)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    # ------------------------------------------------------------------ new_* factories
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        from .creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import empty
+
+        return empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        from .creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+
+_TYPE_NAMES = {
+    dtypes.float16: "torch.HalfTensor", dtypes.bfloat16: "torch.BFloat16Tensor",
+    dtypes.float32: "torch.FloatTensor", dtypes.float64: "torch.DoubleTensor",
+    dtypes.uint8: "torch.ByteTensor", dtypes.int8: "torch.CharTensor", dtypes.int16: "torch.ShortTensor",
+    dtypes.int32: "torch.IntTensor", dtypes.int64: "torch.LongTensor", dtypes.bool: "torch.BoolTensor",
+}
+
+
+# ---------------------------------------------------------------------- helpers used by every op
+def _init_from_array(t, data, storage, requires_grad):
+    t._data = data
+    t._storage = storage
+    t.dtype = FROM_NUMPY[data.dtype]
+    t.device = CPU
+    t.requires_grad = requires_grad
+    t.grad = None
+    t.grad_fn = None
+    t._version = None
+
+
+def _wrap(data, storage=None, requires_grad=False) -> Tensor:
+    """Make a Tensor around a NumPy array (``storage`` given when it is a view)."""
+    t = _new(Tensor)
+    t._data = data
+    t._storage = storage
+    t.dtype = FROM_NUMPY[data.dtype]
+    t.device = CPU
+    t.requires_grad = requires_grad
+    t.grad = None
+    t.grad_fn = None
+    t._version = None
+    return t
+
+
+def _rebuild(data, requires_grad):
+    return _wrap(data, requires_grad=requires_grad)
+
+
+def _wrap_dim(dim, ndim: int) -> int:
+    """A dimension index made non-negative, with torch's error when it is out of range."""
+    dim = dim.__index__()
+    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not lo <= dim <= hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return dim + ndim if dim < 0 else dim
+
+
+def _is_contiguous(shape, strides) -> bool:
+    expected = 1
+    for size, stride in zip(reversed(shape), reversed(strides)):
+        if size == 0:
+            return True
+        if size != 1:
+            if stride != expected:
+                return False
+            expected *= size
+    return True
+
+
+# contiguous_strides is re-exported for the modules that build views
+contiguous_strides = contiguous_strides
