@@ -38,6 +38,7 @@ def to_numpy(t) -> np.ndarray:
 def pair_from_numpy(array: np.ndarray, dtype_pair=None):
     """The same contiguous tensor in both libraries, built from a NumPy array."""
     ours_dtype, torch_dtype = dtype_pair or FROM_TORCH_DTYPE_NP(array.dtype)
+    array = np.array(array)  # row-major strides, also for size-1 dims (tl.tensor keeps odd ones, as torch.tensor)
     ours = tl.tensor(array).to(ours_dtype)
     theirs = torch.from_numpy(np.array(array)).to(torch_dtype)
     return ours, theirs

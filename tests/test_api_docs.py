@@ -13,6 +13,7 @@ import gen_api_docs  # noqa: E402
 # Names we add on purpose that torch does not have (teaching aids), each with its reason.
 NOT_IN_TORCH = {
     "tl.Function": "torch.autograd.Function, exposed at the top level for chapter 4",
+    "tl.get_printoptions": "torch keeps it private (torch._tensor_str.get_printoptions)",
 }
 
 

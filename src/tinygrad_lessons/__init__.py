@@ -18,7 +18,11 @@ Where things live (one concept per module, named after the topic):
 ``linalg``         ``matmul``, ``mm``, ``bmm``, ``dot``
 ``reductions``     ``sum``, ``mean``, ``max``, ``argmax``, ``std``, ``norm`` ...
 ``printing``       ``repr(tensor)`` the way torch prints it
-``function``       ``Function``: how every operation is written
+``function``       ``Function``: how every operation is written (forward + backward)
+``grad_mode``      ``no_grad``, ``enable_grad``, ``set_grad_enabled``
+``engine``         ``backward()`` and ``autograd.grad``: walking the graph
+``gradcheck``      checking gradients by finite differences
+``autograd``       the ``torch.autograd`` names, gathered
 =================  ==========================================================
 """
 
@@ -34,6 +38,8 @@ from .size import Size
 from .storage import UntypedStorage
 from .tensor import Tensor
 from .function import Function
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from . import autograd
 from .creation import *
 from .random import *
 from .shape_ops import *

@@ -171,7 +171,9 @@ def _scalar_dtype(value) -> dtype:
     if cls is _builtin_float:
         return _default_float
     if isinstance(value, (np.bool_, np.integer, np.floating)):
-        return as_dtype(value.dtype)
+        # torch reads a NumPy scalar as a Python number (int -> int64, float -> default float),
+        # and a NumPy bool as a float: tensor([1]) + np.bool_(True) is float32 in torch
+        return int64 if isinstance(value, np.integer) else _default_float
     if isinstance(value, _builtin_bool):
         return bool
     if isinstance(value, _builtin_int):
@@ -223,7 +225,9 @@ class finfo:
     def __init__(self, type=None):  # noqa: A002 - torch's name
         d = as_dtype(type if type is not None else _default_float)
         if not d.is_floating_point:
-            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'")
+            raise TypeError(
+                "torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'"
+            )
         info = ml_dtypes.finfo(d.numpy_dtype)
         self.dtype = d.name
         self.bits = d.itemsize * 8
@@ -231,7 +235,7 @@ class finfo:
         self.max = _builtin_float(info.max)
         self.min = _builtin_float(info.min)
         self.tiny = self.smallest_normal = _builtin_float(info.smallest_normal)
-        self.resolution = _builtin_float(info.resolution)
+        self.resolution = 10.0 ** -info.precision  # torch's: a power of ten, not rounded to the dtype
 
     def __repr__(self):
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
@@ -245,11 +249,13 @@ class iinfo:
         d = as_dtype(type)
         if d.is_floating_point:
             raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'")
-        info = np.iinfo(np.uint8 if d is bool else d.numpy_dtype)
+        if d is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        info = np.iinfo(d.numpy_dtype)
         self.dtype = d.name
         self.bits = d.itemsize * 8
-        self.min = 0 if d is bool else _builtin_int(info.min)
-        self.max = 1 if d is bool else _builtin_int(info.max)
+        self.min = _builtin_int(info.min)
+        self.max = _builtin_int(info.max)
 
     def __repr__(self):
-        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"  # torch prints them as floats

@@ -1,40 +1,236 @@
-"""``Function``: one operation, written once against arrays.
+"""``Function``: one operation, its forward and its backward side by side.
 
-Every differentiable operation of the library is a small class with a ``forward``
-that computes on NumPy arrays (so the code reads like the NumPy a learner knows);
-chapter 4 adds a ``backward`` beside each one. ``Function.apply`` is the only
-place that turns tensors into arrays and arrays back into tensors.
+Every differentiable operation of the library is a small class:
 
-Operations whose result is a *view* (``view``, ``transpose``, slicing...) set
-``returns_view = True``: their output shares the first input's storage.
+* ``forward(ctx, *args)`` computes the result on NumPy arrays (tensor arguments
+  arrive as arrays, other arguments as given), so it reads like the NumPy you know;
+  it keeps what backward will need with ``ctx.save_for_backward(...)``;
+* ``backward(ctx, grad_output)`` returns one gradient per input — written with
+  *tensor* operations, so that with ``create_graph=True`` the backward pass is
+  itself recorded and can be differentiated again (higher-order gradients).
+
+``Function.apply`` is the one place that turns tensors into arrays and back, and,
+when grad mode is on and an input requires grad, records the graph: the instance
+``ctx`` *is* the graph node, ``out.grad_fn``, named as torch names it
+(``Mul`` -> ``MulBackward0``), with ``next_functions`` pointing at the nodes that
+made its inputs. Operations whose result is a view set ``returns_view = True``:
+their output shares the first input's storage and version counter.
 """
 
 from __future__ import annotations
 
+from .grad_mode import STATE
 from .tensor import Tensor, _wrap
 
-__all__ = ["Function"]
+__all__ = ["Function", "AccumulateGrad"]
 
 
 class Function:
-    """Base class: subclasses define ``forward(ctx, *args)`` on arrays."""
+    """Base class of every operation (and, as an instance, of every graph node)."""
 
     returns_view = False
+    #: torch's name for the node, when it is not the class name + "Backward0"
+    node_name = None
 
+    # Defaults for what a recorded node holds; forward and apply override them per node.
+    num_outputs = 1
+    _to_save = ()
+    _non_differentiable = ()
+    _saved = ()
+    _saved_versions = ()
+    _saved_output_nrs = ()
+
+    # --------------------------------------------------------------- to override
     @staticmethod
     def forward(ctx, *args):
         raise NotImplementedError
 
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise RuntimeError(f"{type(ctx).__name__} has no backward: it is not differentiable")
+
+    # --------------------------------------------------------------- ctx API (used in forward)
+    def save_for_backward(self, *values):
+        """Keep these (input arrays, or new arrays such as the output) for backward."""
+        self._to_save = values
+
+    def mark_non_differentiable(self, *values):
+        self._non_differentiable = values
+
+    @property
+    def saved_tensors(self):
+        """The saved values as tensors; torch's error if they were freed or modified in place."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved tensors after "
+                "they have already been freed). Saved intermediate values of the graph are freed when you call "
+                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                "graph a second time or if you need to access saved tensors after calling backward."
+            )
+        for tensor, version, output_nr in zip(saved, self._saved_versions, self._saved_output_nrs):
+            if tensor is not None and tensor._version_now() != version:
+                raise _modified_error(self, tensor, version, output_nr)
+        return saved
+
+    # --------------------------------------------------------------- graph node API
+    @property
+    def needs_input_grad(self) -> tuple:
+        """One bool per input of forward: does that input need a gradient?"""
+        return tuple(node is not None for node, _ in self.next_functions)
+
+    def name(self) -> str:
+        return self.node_name or type(self).__name__ + "Backward0"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    # --------------------------------------------------------------- the dispatcher
     @classmethod
     def apply(cls, *args):
-        """Run ``forward`` on the arrays behind the tensor arguments and wrap the result."""
-        arrays = [a._data if a.__class__ is Tensor else a for a in args]
-        out = cls.forward(None, *arrays)
-        if cls.returns_view:
-            storage = args[0]._get_storage()
-            if out.__class__ is tuple:
-                return tuple(_wrap(o, storage) for o in out)
-            return _wrap(out, storage)
+        """Run ``forward`` on the arrays behind the tensors; record the graph if needed."""
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        record = STATE.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        if not record:
+            out = cls.forward(_NO_RECORD, *arrays)
+            return _wrap_outputs(cls, args, out, None)
+        ctx = cls.__new__(cls)
+        out = cls.forward(ctx, *arrays)
+        outputs = _wrap_outputs(cls, args, out, ctx)
+        _record(ctx, args, arrays, outputs)
+        return outputs
+
+
+class _NoRecord:
+    """The ``ctx`` forward gets when nothing is recorded: saving is a no-op."""
+
+    __slots__ = ()
+
+    def save_for_backward(self, *values):
+        pass
+
+    def mark_non_differentiable(self, *values):
+        pass
+
+    def __setattr__(self, name, value):  # forward may stash attributes on ctx: ignore them
+        pass
+
+
+_NO_RECORD = _NoRecord()
+
+
+def _wrap_outputs(cls, args, out, ctx):
+    if cls.returns_view:
+        base = args[0]
+        storage = base._get_storage()
+        if base._version_counter is None:
+            base._version_counter = [0]  # views share their base's version counter
+        version = base._version_counter
         if out.__class__ is tuple:
-            return tuple(_wrap(o) for o in out)
-        return _wrap(out)
+            return tuple(_wrap_view(o, storage, version) for o in out)
+        return _wrap_view(out, storage, version)
+    if out.__class__ is tuple:
+        return tuple(_wrap(o) for o in out)
+    return _wrap(out)
+
+
+def _wrap_view(array, storage, version):
+    t = _wrap(array, storage)
+    t._version_counter = version
+    return t
+
+
+def _record(ctx, args, arrays, outputs):
+    """Make ``ctx`` the graph node of ``outputs``: link inputs, keep saved values."""
+    next_functions = []
+    for a in args:
+        if isinstance(a, Tensor) and a.requires_grad:
+            node = a.grad_fn
+            if node is None:
+                node = a._grad_accumulator or _accumulator(a)
+            next_functions.append((node, a._output_nr))
+        else:
+            next_functions.append((None, 0))
+    ctx.next_functions = tuple(next_functions)
+    if outputs.__class__ is tuple:
+        ctx.num_outputs = len(outputs)
+        ctx.outputs_meta = tuple((o.shape, o.dtype) for o in outputs)  # to make zero grads for unused outputs
+        outs = outputs
+    else:
+        outs = (outputs,)
+    non_diff = ctx._non_differentiable
+    for i, o in enumerate(outs):
+        if not o.dtype.is_floating_point or (non_diff and any(o._data is nd for nd in non_diff)):
+            continue
+        o.requires_grad = True
+        o.grad_fn = ctx
+        o._output_nr = i
+    # saved values: map arrays back to the tensors they belong to, so versions can be checked
+    if ctx._to_save:
+        saved, versions, output_nrs = [], [], []
+        for value in ctx._to_save:
+            tensor, output_nr = _tensor_for(value, args, arrays, outs)
+            saved.append(tensor)
+            versions.append(tensor._version_now() if tensor is not None else 0)
+            output_nrs.append(output_nr)
+        ctx._saved = tuple(saved)
+        ctx._saved_versions = tuple(versions)
+        ctx._saved_output_nrs = tuple(output_nrs)
+        ctx._to_save = ()
+
+
+def _tensor_for(value, args, arrays, outs):
+    """The tensor holding a saved array: an input, an output, or a new one."""
+    if value is None:
+        return None, None
+    if isinstance(value, Tensor):
+        return value, None
+    for a, arr in zip(args, arrays):
+        if arr is value and isinstance(a, Tensor):
+            return a, None
+    for i, o in enumerate(outs):
+        if o._data is value:
+            return o, i
+    return _wrap(value), None
+
+
+def _modified_error(node, tensor, version, output_nr):
+    kind = _TYPE_NAME.get(tensor.dtype.name, tensor.dtype.name)
+    shape = ", ".join(map(str, tensor.shape))
+    where = f"output {output_nr} of {node.name()}" if output_nr is not None else f"an input of {node.name()}"
+    if tensor.grad_fn is not None and output_nr is None:
+        where = f"output {tensor._output_nr} of {tensor.grad_fn.name()}"
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[torch.{kind} [{shape}]], which is {where}, is at version {tensor._version_now()}; expected version "
+        f"{version} instead. Hint: the backtrace further above can point at the operation that failed to "
+        "compute its gradient. The variable in question was changed in there or anywhere later. Good luck!"
+    )
+
+
+_TYPE_NAME = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+              "bfloat16": "BFloat16Tensor"}
+
+
+class AccumulateGrad:
+    """The graph's leaf node: adds the gradient that reaches it into ``variable.grad``."""
+
+    __slots__ = ("variable", "next_functions", "__weakref__")
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def _accumulator(leaf):
+    """One AccumulateGrad node per leaf, made on first use (torch caches it the same way)."""
+    node = leaf._grad_accumulator
+    if node is None:
+        node = leaf._grad_accumulator = AccumulateGrad(leaf)
+    return node

@@ -1,3 +1,1201 @@
-"""(being written)"""
+"""Indexing: reading and writing parts of a tensor.
 
-__all__ = []
+``t[index]`` comes in two flavours, as in NumPy and PyTorch:
+
+* **Basic indexing** (ints, slices, ``None``, ``...``) picks a regular grid of
+  elements, so the result is a *view*: a new shape, strides and storage offset
+  onto the same memory. ``t[0]`` drops a dimension, ``t[1:5:2]`` doubles a
+  stride, ``t[:, None]`` inserts a size-1 dimension. Nothing is copied, and
+  writing into the view writes into ``t``.
+* **Advanced indexing** (integer tensors or lists, boolean masks) picks any set
+  of elements, which no single stride can describe, so the result is a *copy*.
+  Index tensors are broadcast together and their shape replaces the dimensions
+  they index: where they were if they sit next to each other, at the front if
+  something separates them (``t[[0, 1], :, [0, 1]]``). A mask ``m`` stands for
+  the integer tensors ``m.nonzero(as_tuple=True)`` would give.
+
+``t[index] = value`` follows the same two paths: a view is written like
+``view.copy_(value)`` (``value`` is broadcast and cast to ``t``'s dtype);
+advanced indices like ``t.index_put_(indices, value)``.
+
+The functions below share the idea of choosing elements by position or by a
+mask: ``where``, ``gather``/``scatter`` (read/write along one dimension at the
+positions an index tensor gives), ``masked_fill``, ``masked_select``,
+``nonzero``, ``index_select`` and ``take``.
+
+We read the index ourselves instead of handing it to NumPy because torch differs
+from NumPy in details a learner can see: the stride of a dimension added by
+``None``, negative steps (refused: torch strides are never negative), its error
+messages, and the memory layout of a copy (torch lays a new result out in the
+memory order of its inputs, see ``_iterator_strides``).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import warnings
+
+import numpy as np
+
+from . import dtypes
+from .creation import tensor as _tensor_from_data
+from .function import Function
+from .storage import contiguous_strides, data_ptr, strided_view
+from .tensor import _TYPE_NAMES, Tensor, _is_contiguous, _wrap, _wrap_dim
+
+__all__ = ["where", "gather", "scatter", "scatter_add", "masked_fill", "masked_select", "nonzero",
+           "index_select", "take"]
+
+_ALL = slice(None)
+
+# How torch spells each dtype in its error messages (it has several spellings, depending on the message).
+_SCALAR_TYPE_NAMES = {
+    dtypes.bool: "Bool", dtypes.uint8: "Byte", dtypes.int8: "Char", dtypes.int16: "Short", dtypes.int32: "Int",
+    dtypes.int64: "Long", dtypes.float16: "Half", dtypes.bfloat16: "BFloat16", dtypes.float32: "Float",
+    dtypes.float64: "Double",
+}
+_C_TYPE_NAMES = {
+    dtypes.bool: "bool", dtypes.uint8: "unsigned char", dtypes.int8: "signed char", dtypes.int16: "short int",
+    dtypes.int32: "int", dtypes.int64: "long int", dtypes.float16: "c10::Half", dtypes.bfloat16: "c10::BFloat16",
+    dtypes.float32: "float", dtypes.float64: "double",
+}
+_CONVERT_NAMES = {
+    dtypes.uint8: "uint8_t", dtypes.int8: "int8_t", dtypes.int16: "int16_t", dtypes.int32: "int",
+    dtypes.int64: "int64_t", dtypes.float16: "c10::Half", dtypes.bfloat16: "c10::BFloat16", dtypes.float32: "float",
+}
+_EXPAND_TYPE_NAMES = {dtypes.bool: "CPUBoolType", dtypes.bfloat16: "CPUBFloat16Type"}  # no legacy tensor type
+_INDEX_DTYPES = (dtypes.int64, dtypes.int32)
+
+_ZERO_DIM_INDEX = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ "
+                   "to convert a 0-dim tensor to a number")
+_BAD_INDEX_TYPE = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+                   "indices (got {})")
+_BAD_INDEX_TENSOR = "tensors used as indices must be long, int, byte or bool tensors"
+_WRITE_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                  "location. Please clone() the tensor before performing the operation.")
+_INPUT_OVERLAP = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+                  "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def _type_name(value) -> str:
+    """``'str'``, ``'numpy.ndarray'``: a Python type's name as torch's messages print it."""
+    cls = type(value)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (bool, int, float, np.integer, np.floating, np.bool_))
+
+
+def _require_tensor(fname, argname, value) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{fname}(): argument '{argname}' must be Tensor, not {_type_name(value)}")
+
+
+# ---------------------------------------------------------------------- Python numbers into a dtype
+_INT_RANGE = {d: (int(np.iinfo(d.numpy_dtype).min), int(np.iinfo(d.numpy_dtype).max))
+              for d in (dtypes.uint8, dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64)}
+_FLOAT_MAX = {d: dtypes.finfo(d).max for d in dtypes.FLOAT_DTYPES}
+
+
+def _scalar_as(value, dtype, check_half=True):
+    """``value`` (a Python number) as a NumPy scalar of ``dtype``, refusing values that overflow it.
+
+    torch refuses to store 300 in a uint8 tensor or 1e300 in a float32 one ("value
+    cannot be converted to type uint8_t without overflow"), but lets -1 wrap around
+    to 255 in uint8 as C does. Half types are checked only where torch checks them
+    (``check_half``); elsewhere 1e300 becomes inf.
+    """
+    if isinstance(value, Tensor):
+        value = value.item()
+    if dtype is dtypes.bool:
+        return np.bool_(bool(value))  # any non-zero number is True
+    if isinstance(value, (bool, np.bool_, int, np.integer)):
+        value = int(value)
+        if not -(2**63) <= value < 2**63:
+            raise OverflowError("int too big to convert")
+        if not dtype.is_floating_point:
+            low, high = _INT_RANGE[dtype]
+            if not (-high if low == 0 else low) <= value <= high:
+                raise _overflow(dtype)
+    else:
+        value = float(value)
+        if not dtype.is_floating_point:
+            low, high = _INT_RANGE[dtype]
+            if not low <= value <= high:  # also catches nan and inf
+                raise _overflow(dtype)
+        elif math.isfinite(value) and abs(value) > _FLOAT_MAX[dtype]:
+            if dtype is dtypes.float32 or (check_half and dtype.itemsize == 2):
+                raise _overflow(dtype)
+            with np.errstate(over="ignore"):
+                return np.array(value).astype(dtype.numpy_dtype)[()]
+    return np.array(value).astype(dtype.numpy_dtype)[()]
+
+
+def _overflow(dtype) -> RuntimeError:
+    return RuntimeError(f"value cannot be converted to type {_CONVERT_NAMES[dtype]} without overflow")
+
+
+# ---------------------------------------------------------------------- memory layout of new tensors
+def _strides_of(array) -> tuple:
+    """An array's strides in elements (NumPy counts bytes)."""
+    itemsize = array.itemsize
+    return tuple(s // itemsize for s in array.strides)
+
+
+def _is_dense(shape, strides) -> bool:
+    """torch's ``is_non_overlapping_and_dense``: the elements fill a block of memory, in some order."""
+    expected = 1
+    for d in sorted((d for d in range(len(shape)) if shape[d] >= 2), key=lambda d: strides[d]):
+        if strides[d] != expected:
+            return False
+        expected *= shape[d]
+    return True
+
+
+def _has_internal_overlap(shape, strides) -> bool:
+    """True when two elements share one memory location (an ``expand``-ed dimension)."""
+    return any(n > 1 and s == 0 for n, s in zip(shape, strides))
+
+
+def _sorted_dims(shape, operand_strides) -> list:
+    """The dimensions from fastest- to slowest-moving in memory, as torch's TensorIterator orders them.
+
+    An insertion sort: the first operand whose strides tell two dimensions apart
+    decides their order (a stride of 0, i.e. broadcast, tells nothing); ties are
+    left as they are, last dimension fastest.
+    """
+    ndim = len(shape)
+    order = list(range(ndim - 1, -1, -1))
+
+    def should_swap(d0, d1):
+        for strides in operand_strides:
+            s0, s1 = strides[d0], strides[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    for i in range(1, ndim):
+        moving = i
+        for j in range(i - 1, -1, -1):
+            decision = should_swap(order[j], order[moving])
+            if decision > 0:
+                order[j], order[moving] = order[moving], order[j]
+                moving = j
+            elif decision < 0:
+                break
+    return order
+
+
+def _strides_in_order(shape, order, skip_size_one=False) -> tuple:
+    """Dense strides that visit the dimensions in ``order`` (fastest first)."""
+    strides = [0] * len(shape)
+    step = 1
+    for d in order:
+        strides[d] = step
+        if not (skip_size_one and shape[d] <= 1):
+            step *= shape[d]
+    return tuple(strides)
+
+
+def _cast_strides(shape, strides) -> tuple:
+    """The strides of ``t.to(other_dtype)``: kept if ``t`` is dense, else dense in ``t``'s memory order."""
+    if _is_dense(shape, strides):
+        return tuple(strides)
+    if len(shape) <= 1:
+        return (1,) * len(shape)
+    return _strides_in_order(shape, _sorted_dims(shape, [strides]), skip_size_one=True)
+
+
+def _seen_from(shape, op_shape, op_strides) -> list:
+    """An operand's strides once broadcast to ``shape``: 0 along the dimensions it is repeated in."""
+    offset = len(shape) - len(op_shape)
+    return [0] * offset + [0 if n == 1 and shape[offset + i] != 1 else s
+                           for i, (n, s) in enumerate(zip(op_shape, op_strides))]
+
+
+def _is_channels_last(shape, strides) -> bool:
+    expected = 1
+    for d in (1, 3, 2, 0):
+        if shape[d] != 1:
+            if strides[d] != expected:
+                return False
+            expected *= shape[d]
+    return True
+
+
+def _iterator_strides(shape, operands) -> tuple:
+    """The strides torch gives a new tensor computed element by element from ``operands``.
+
+    ``operands`` are ``(shape, strides)`` pairs in torch's order. torch keeps the
+    memory order of its inputs (a result computed from a transposed tensor is
+    transposed too), so ``x.t()[[0, 1]]`` or ``where(m, x.t(), 0)`` come out with the
+    strides ``_sorted_dims`` picks; when every input is contiguous the result is too.
+    """
+    if all(op_shape == shape for op_shape, _ in operands):
+        if all(_is_contiguous(shape, strides) for _, strides in operands):
+            return contiguous_strides(shape)
+        if len(shape) == 4 and all(_is_channels_last(shape, strides) for _, strides in operands):
+            n, c, h, w = shape
+            return (h * w * c, 1, w * c, c)
+        first = tuple(operands[0][1])
+        if all(tuple(strides) == first and _is_dense(shape, strides) for _, strides in operands):
+            return first
+    if len(shape) <= 1:
+        return contiguous_strides(shape)
+    order = _sorted_dims(shape, [_seen_from(shape, s, st) for s, st in operands])
+    if order == list(range(len(shape) - 1, -1, -1)):
+        return contiguous_strides(shape)
+    return _strides_in_order(shape, order)
+
+
+def _empty_strided(shape, strides, np_dtype) -> np.ndarray:
+    """A new array with exactly these strides (in elements) over fresh memory."""
+    span = 1 + sum((n - 1) * s for n, s in zip(shape, strides)) if all(shape) else 0
+    return strided_view(np.empty(span, np_dtype), shape, strides, 0)
+
+
+def _in_layout(values: np.ndarray, strides) -> np.ndarray:
+    """``values`` (a fresh array) laid out with ``strides``: copied only if its own strides differ."""
+    if _strides_of(values) == tuple(strides):
+        return values
+    out = _empty_strided(values.shape, strides, values.dtype)
+    if values.size:
+        out[...] = values
+    return out
+
+
+def _contiguous(values: np.ndarray) -> np.ndarray:
+    """``values`` (a fresh array) with torch's row-major strides, even where NumPy's differ (empty arrays)."""
+    return _in_layout(values, contiguous_strides(values.shape))
+
+
+def _broadcast_shapes(*shapes) -> tuple:
+    """The shape operands broadcast to, with torch's error naming the first mismatch."""
+    result = shapes[0]
+    for shape in shapes[1:]:
+        ndim = max(len(result), len(shape))
+        a = (1,) * (ndim - len(result)) + tuple(result)
+        b = (1,) * (ndim - len(shape)) + tuple(shape)
+        for i in range(ndim - 1, -1, -1):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) "
+                                   f"at non-singleton dimension {i}")
+        result = tuple(max(x, y) if min(x, y) else 0 for x, y in zip(a, b))
+    return result
+
+
+def _bad_value(array, low, high):
+    """The first element of ``array`` outside ``[low, high)``, or None."""
+    if array.size == 0:
+        return None
+    if array.min() >= low and array.max() < high:
+        return None
+    flat = array.reshape(-1)
+    return int(flat[np.flatnonzero((flat < low) | (flat >= high))[0]])
+
+
+# ---------------------------------------------------------------------- reading an index
+def _index_items(index) -> tuple:
+    """The index as a tuple of items: ``t[a, b]`` gives ``(a, b)``, ``t[a]`` gives ``(a,)``.
+
+    A list holding lists, slices, tensors, ``None`` or ``...`` is still read as a
+    tuple (an old NumPy rule that torch keeps, with a deprecation warning).
+    """
+    if index.__class__ is tuple:
+        return index
+    if index.__class__ is list and len(index) < 32 and any(
+        isinstance(item, (list, tuple, np.ndarray, Tensor, slice)) or item is None or item is Ellipsis
+        for item in index
+    ):
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated; use x[tuple(seq)] "
+                      "instead of x[seq].", UserWarning, stacklevel=3)
+        return tuple(index)
+    return (index,)
+
+
+def _sequence_index(seq) -> np.ndarray:
+    """A list (or NumPy array) used as an index: a boolean mask if it holds only bools, else int64."""
+    if isinstance(seq, np.ndarray):
+        array = seq
+    elif len(seq) == 0:
+        return np.zeros(0, np.int64)
+    else:
+        array = _tensor_from_data(seq)._data
+    if array.dtype == np.bool_:
+        return array
+    if array.dtype == np.uint8:
+        return _uint8_mask(array)
+    try:
+        return array.astype(np.int64)
+    except (TypeError, ValueError):
+        raise IndexError(_BAD_INDEX_TENSOR) from None
+
+
+def _uint8_mask(array) -> np.ndarray:
+    warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
+                  UserWarning, stacklevel=5)
+    return array.astype(np.bool_)
+
+
+def _convert_item(item):
+    """One index item as the parser reads it: int, slice, None, Ellipsis, bool, or a NumPy array."""
+    cls = item.__class__
+    if cls is int or cls is slice or cls is bool or item is None or item is Ellipsis:
+        return item
+    if cls is Tensor:
+        data, d = item._data, item.dtype
+        if d is dtypes.bool or d is dtypes.uint8:
+            if data.ndim == 0:
+                return bool(data)
+            return data if d is dtypes.bool else _uint8_mask(data)
+        if not d.is_floating_point and data.ndim == 0:
+            return int(data)
+        if d is dtypes.int64 or d is dtypes.int32:
+            return data
+        raise IndexError(_BAD_INDEX_TENSOR)
+    if isinstance(item, (list, tuple, np.ndarray)):
+        return _sequence_index(item)
+    if isinstance(item, str):
+        raise TypeError("new(): invalid data type 'str'")
+    if isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
+        return int(item)
+    raise IndexError(_BAD_INDEX_TYPE.format(_type_name(item)))
+
+
+def _check_slice(item: slice) -> None:
+    step = item.step
+    if step is not None:
+        step = operator.index(step)
+        if step == 0:
+            raise ValueError("slice step cannot be zero")
+        if step < 0:
+            raise ValueError("step must be greater than zero")
+
+
+def _parse_index(shape, items):
+    """Split a torch index into a NumPy basic index (for the view) and the advanced indices.
+
+    Returns ``(view_index, advanced)``. ``view_index`` is a tuple of ints, slices and
+    ``None`` that NumPy's basic indexing understands (``...`` already expanded);
+    ``advanced`` lists ``(dim, array)`` pairs: an int64/int32 array or a boolean mask
+    indexing dimension ``dim`` *of the view*. A Python bool adds a size-1
+    dimension, indexed by ``[0]`` (True) or ``[]`` (False), as torch does.
+    """
+    items = [_convert_item(item) for item in items]
+    ndim = len(shape)
+    specified = 0  # dimensions of the tensor the items consume
+    for item in items:
+        if item.__class__ is np.ndarray:
+            specified += item.ndim if item.dtype == np.bool_ else 1
+        elif item is not None and item is not Ellipsis and item.__class__ is not bool:
+            specified += 1
+    if specified > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    view_index = []
+    advanced = []
+    dim = 0  # dimension of the view the next item applies to
+    src = 0  # dimension of the tensor the next item applies to
+    for position, item in enumerate(items):
+        cls = item.__class__
+        if item is None:
+            view_index.append(None)
+            dim += 1
+        elif item is Ellipsis:
+            skip = ndim - specified
+            view_index.extend([_ALL] * skip)
+            dim += skip
+            src += skip
+        elif cls is bool:
+            view_index.append(None)
+            advanced.append((dim, np.zeros(int(item), np.int64)))
+            dim += 1
+        elif src >= ndim:
+            raise IndexError(f"too many indices for tensor of dimension {ndim}")
+        elif cls is int:
+            size = shape[src]
+            if not -size <= item < size:
+                raise IndexError(f"index {item} is out of bounds for dimension {position} with size {size}")
+            view_index.append(item)
+            src += 1
+        elif cls is slice:
+            _check_slice(item)
+            view_index.append(item)
+            dim += 1
+            src += 1
+        else:  # an index array: one dimension, or a mask's ndim dimensions
+            width = item.ndim if item.dtype == np.bool_ else 1
+            view_index.extend([_ALL] * width)
+            advanced.append((dim, item))
+            dim += width
+            src += width
+    return tuple(view_index), advanced
+
+
+def _changes_view(view_index) -> bool:
+    return any(item.__class__ is not slice or item != _ALL for item in view_index)
+
+
+def _integer_indices(shape, advanced) -> tuple:
+    """One entry per dimension of the view: None, or the integer array indexing it (masks -> nonzero)."""
+    per_dim = [None] * len(shape)
+    for dim, array in advanced:
+        if array.dtype == np.bool_:
+            for j, n in enumerate(array.shape):
+                if dim + j >= len(shape) or n != shape[dim + j]:
+                    raise IndexError(f"The shape of the mask {list(array.shape)} at index {j} does not match the "
+                                     f"shape of the indexed tensor {list(shape)} at index {dim + j}")
+            for j, positions in enumerate(np.nonzero(array)):
+                per_dim[dim + j] = positions
+        else:
+            per_dim[dim] = array
+    return tuple(per_dim)
+
+
+def _broadcast_indices(arrays) -> tuple:
+    if len(arrays) == 1:
+        return arrays[0].shape
+    try:
+        return np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        shapes = ", ".join(str(list(a.shape)) for a in arrays)
+        raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}"
+                         ) from None
+
+
+def _check_index_bounds(x_shape, indices, index_shape, result_size) -> None:
+    """torch's errors for out-of-range integer indices (checked only when something is read or written)."""
+    sizes = [x_shape[d] for d, a in enumerate(indices) if a is not None]
+    if 0 in sizes and 0 not in index_shape:
+        raise IndexError("index is out of bounds for dimension with size 0")
+    if result_size == 0:
+        return
+    for j, (size, array) in enumerate(zip(sizes, (a for a in indices if a is not None))):
+        bad = _bad_value(array, -size, size)
+        if bad is not None:
+            raise IndexError(f"index {bad} is out of bounds for dimension {j} with size {size}")
+
+
+def _advanced_shape(x_shape, indices, index_shape) -> tuple:
+    """The shape of ``x[indices]``: ``index_shape`` where the indexed dims were (at the front if not adjacent)."""
+    positions = [d for d, a in enumerate(indices) if a is not None]
+    first, last = positions[0], positions[-1]
+    if last - first + 1 == len(positions):
+        return tuple(x_shape[:first]) + tuple(index_shape) + tuple(x_shape[last + 1:])
+    return tuple(index_shape) + tuple(n for n, a in zip(x_shape, indices) if a is None)
+
+
+def _advanced_layout(x, indices, index_shape):
+    """Shape and torch's strides of ``x[indices]`` (``indices``: None or an int array per dimension).
+
+    This retraces torch's ``index``: index arrays are broadcast (``expand``), the
+    indexed dimensions are moved to the front unless they are adjacent, the indexed
+    dimensions of ``x`` are replaced by ``index_shape``, and a TensorIterator over
+    ``x`` and the index arrays decides the memory order of the result.
+    """
+    shape = _advanced_shape(x.shape, indices, index_shape)
+    positions = [d for d, a in enumerate(indices) if a is not None]
+    adjacent = positions[-1] - positions[0] + 1 == len(positions)
+    if adjacent and 1 not in shape and x.flags.c_contiguous and all(
+        indices[d].shape == index_shape and (indices[d].ndim == 1 or indices[d].flags.c_contiguous) for d in positions
+    ):
+        return shape, contiguous_strides(shape)  # the common case: row-major in, row-major out
+    x_shape, x_strides = x.shape, _strides_of(x)
+    index_ops = []
+    for d in positions:
+        array = indices[d]
+        strides = _strides_of(array)
+        if array.shape != index_shape:
+            strides = _expand_strides(array.shape, strides, index_shape)
+        if array.dtype == np.int32:  # torch converts int32 indices with .to(torch.long)
+            strides = _cast_strides(index_shape, strides)
+        index_ops.append(strides)
+    if not adjacent:  # the indexed dims move to the front
+        order = positions + [d for d in range(len(x_shape)) if indices[d] is None]
+        x_shape = tuple(x_shape[d] for d in order)
+        x_strides = tuple(x_strides[d] for d in order)
+        positions = list(range(len(positions)))
+    before, after = positions[0], len(x_shape) - positions[-1] - 1
+    x_op = x_strides[:before] + (0,) * len(index_shape) + x_strides[positions[-1] + 1:]
+    op_shape = (1,) * before + tuple(index_shape) + (1,) * after
+    operands = [(shape, x_op)] + [(op_shape, _view_strides(index_shape, st, op_shape)) for st in index_ops]
+    return shape, _iterator_strides(shape, operands)
+
+
+def _expand_strides(shape, strides, target) -> list:
+    """The strides of ``t.expand(target)``: 0 along repeated dimensions (torch's rule for new ones)."""
+    ndim = len(target)
+    offset = ndim - len(shape)
+    out = [0] * ndim
+    for i in range(ndim - 1, -1, -1):
+        d = i - offset
+        if d >= 0:
+            size, stride = shape[d], strides[d]
+        else:
+            size, stride = 1, (target[i + 1] * out[i + 1] if i + 1 < ndim else 1)
+        out[i] = 0 if size != target[i] else stride
+    return out
+
+
+def _view_strides(old_shape, old_strides, new_shape):
+    """torch's ``computeStride``: the strides ``t.view(new_shape)`` gets (here: adding size-1 dims)."""
+    if not old_shape:
+        return [1] * len(new_shape)
+    if math.prod(old_shape) == 0:
+        return list(old_strides) if tuple(old_shape) == tuple(new_shape) else list(contiguous_strides(new_shape))
+    new_strides = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    chunk_base_stride = old_strides[-1]
+    tensor_numel = view_numel = 1
+    for tensor_d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[tensor_d]
+        if tensor_d == 0 or (old_shape[tensor_d - 1] != 1
+                             and old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_base_stride
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return list(contiguous_strides(new_shape))
+            if tensor_d > 0:
+                chunk_base_stride = old_strides[tensor_d - 1]
+                tensor_numel = view_numel = 1
+    return new_strides
+
+
+def _numpy_index(indices) -> tuple:
+    return tuple(_ALL if a is None else a for a in indices)
+
+
+# ---------------------------------------------------------------------- t[index]
+class BasicIndex(Function):
+    """``t[ints, slices, None]``: a view onto the same memory, with torch's strides and offset."""
+
+    returns_view = True
+
+    @staticmethod
+    def forward(ctx, x, index):
+        if None not in index:
+            view = x[index + (Ellipsis,)]  # the Ellipsis keeps x[0, 0] a 0-d view rather than a NumPy scalar
+            if view.size:  # NumPy agrees with torch, except for empty slices (it resets their start and step)
+                return view
+        shape, strides, offset = _view_geometry(x, index)
+        if x.flags.c_contiguous and 0 not in shape:  # x's memory is a block NumPy takes as a buffer: the fast way
+            return np.ndarray(shape, x.dtype, buffer=x, offset=offset, strides=strides)
+        return _window(x, shape, strides, offset)
+
+
+def _view_geometry(x, index):
+    """Shape, strides and offset (in bytes, from ``x``'s first element) of ``x[index]``, as torch computes them.
+
+    torch applies the items left to right: an int moves the start and drops the
+    dimension, a slice moves the start and multiplies the stride by its step, and
+    ``None`` inserts a size-1 dimension whose stride is ``size * stride`` of the
+    dimension it is placed before (1 element at the end), where NumPy would use 0.
+    """
+    shape, strides = [], []
+    offset = 0
+    src = 0  # the next dimension of x
+    for item in index:
+        if item is None:
+            shape.append(1)
+            strides.append(x.shape[src] * x.strides[src] if src < x.ndim else x.itemsize)
+            continue
+        size, stride = x.shape[src], x.strides[src]
+        if item.__class__ is slice:
+            start, stop, step = item.indices(size)
+            offset += start * stride
+            shape.append(max(0, -(-(stop - start) // step)))
+            strides.append(stride * step)
+        else:
+            offset += (item + size if item < 0 else item) * stride
+        src += 1
+    return shape + list(x.shape[src:]), strides + list(x.strides[src:]), offset
+
+
+class _Memory:
+    """Holds an ``__array_interface__``: how NumPy can be shown any window onto existing memory."""
+
+    def __init__(self, interface, base):
+        self.__array_interface__ = interface
+        self.base = base
+
+
+def _window(x, shape, strides, offset):
+    """A NumPy view of ``x``'s memory with this shape, strides and offset (all in bytes)."""
+    interface = dict(x.__array_interface__)
+    interface["data"] = (interface["data"][0] + offset, interface["data"][1])
+    interface["shape"] = tuple(shape)
+    interface["strides"] = tuple(strides)
+    interface.pop("descr", None)
+    return np.asarray(_Memory(interface, x)).view(x.dtype)
+
+
+class AdvancedIndex(Function):
+    """``t[index_arrays]``: a copy, laid out in memory the way torch lays it out."""
+
+    @staticmethod
+    def forward(ctx, x, indices):
+        arrays = [a for a in indices if a is not None]
+        index_shape = _broadcast_indices(arrays)
+        shape, strides = _advanced_layout(x, indices, index_shape)
+        size = math.prod(shape)
+        _check_index_bounds(x.shape, indices, index_shape, size)
+        if size == 0:
+            return _empty_strided(shape, strides, x.dtype)
+        return _in_layout(x[_numpy_index(indices)], strides)
+
+
+def getitem(self, index):
+    """``self[index]``: a view for ints, slices, ``None`` and ``...``; a copy once a tensor, list or bool is used."""
+    cls = index.__class__
+    if cls is not int and isinstance(index, np.integer):
+        index, cls = int(index), int
+    if cls is int:
+        shape = self._data.shape
+        if not shape:
+            raise IndexError(_ZERO_DIM_INDEX)
+        if not -shape[0] <= index < shape[0]:
+            raise IndexError(f"index {index} is out of bounds for dimension 0 with size {shape[0]}")
+        return BasicIndex.apply(self, (index,))
+    if cls is slice:
+        if not self._data.ndim:
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+        _check_slice(index)
+        return BasicIndex.apply(self, (index,))
+    view_index, advanced = _parse_index(self._data.shape, _index_items(index))
+    if not advanced:
+        return BasicIndex.apply(self, view_index)
+    view = BasicIndex.apply(self, view_index) if _changes_view(view_index) else self
+    return AdvancedIndex.apply(view, _integer_indices(view._data.shape, advanced))
+
+
+# ---------------------------------------------------------------------- t[index] = value
+def _setitem_value(self, value):
+    """The right-hand side of ``t[i] = value``: a tensor, or a number converted to ``t``'s dtype."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (bool, int, float, np.integer)):
+        if isinstance(value, (int, np.integer)) and not -(2**63) <= int(value) < 2**63:
+            raise ValueError("Overflow when unpacking long long")
+        return _scalar_as(value, self.dtype, check_half=False)
+    raise TypeError(f"can't assign a {_type_name(value)} to a {_TYPE_NAMES[self.dtype]}")
+
+
+def _strip_leading_ones(shape) -> tuple:
+    """torch drops a value's leading size-1 dimensions before broadcasting it into ``t[i]``."""
+    i = 0
+    while i < len(shape) and shape[i] == 1:
+        i += 1
+    return tuple(shape[i:])
+
+
+def _check_expandable(shape, target, value_dtype) -> None:
+    """torch's ``expand`` errors, for a value that cannot broadcast to the shape it is written into."""
+    offset = len(target) - len(shape)
+    if offset < 0:
+        name = _EXPAND_TYPE_NAMES.get(value_dtype) or _TYPE_NAMES[value_dtype]
+        raise RuntimeError(f"expand({name}{{{list(shape)}}}, size={list(target)}): the number "
+                           f"of sizes provided ({len(target)}) must be greater or equal to the number of dimensions "
+                           f"in the tensor ({len(shape)})")
+    for i in range(len(target) - 1, offset - 1, -1):
+        n = shape[i - offset]
+        if n != target[i] and n != 1:
+            raise RuntimeError(f"The expanded size of the tensor ({target[i]}) must match the existing size ({n}) at "
+                               f"non-singleton dimension {i}.  Target sizes: {list(target)}.  Tensor sizes: "
+                               f"{list(shape)}")
+
+
+def _overlap(a: np.ndarray, b: np.ndarray):
+    """torch's memory-overlap test: "full", "partial" or None (only decided for dense arrays)."""
+    if a.size == 0 or b.size == 0:
+        return None
+    a_strides, b_strides = _strides_of(a), _strides_of(b)
+    if not (_is_dense(a.shape, a_strides) and _is_dense(b.shape, b_strides)):
+        return None
+    a0, b0 = data_ptr(a), data_ptr(b)
+    a1, b1 = a0 + a.nbytes, b0 + b.nbytes
+    if a0 == b0 and a1 == b1:
+        return "full" if a_strides == b_strides else "partial"
+    return "partial" if a0 < b1 and b0 < a1 else None
+
+
+def _copy_into(target: np.ndarray, value) -> None:
+    """``target.copy_(value)``: broadcast ``value``, cast it to ``target``'s dtype and write it in place."""
+    if _has_internal_overlap(target.shape, _strides_of(target)):
+        raise RuntimeError(_WRITE_OVERLAP)
+    if value.__class__ is not Tensor:  # a number, already in target's dtype
+        target[...] = value
+        return
+    source = value._data
+    if source.ndim and source.shape != target.shape:
+        source = source.reshape(_strip_leading_ones(source.shape))
+        _check_expandable(source.shape, target.shape, value.dtype)
+        source = np.broadcast_to(source, target.shape)
+    if source.ndim and _overlap(target, source) == "partial":
+        raise RuntimeError(_INPUT_OVERLAP)
+    if source.dtype == target.dtype:
+        target[...] = source
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):  # torch casts out-of-range values silently
+            target[...] = source
+
+
+def _index_put(target: np.ndarray, advanced, value) -> None:
+    """``target.index_put_(indices, value)``: write ``value`` at the advanced indices of ``target``."""
+    if _has_internal_overlap(target.shape, _strides_of(target)):
+        warnings.warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before "
+                      "performing this operation. This also applies to advanced indexing e.g. tensor[indices] = "
+                      "tensor", UserWarning, stacklevel=4)
+    target_dtype = dtypes.FROM_NUMPY[target.dtype]
+    if value.__class__ is Tensor:
+        single_mask = len(advanced) == 1 and advanced[0][1].dtype == np.bool_
+        if single_mask and value._data.size == 1:  # torch turns this into masked_fill_(mask, value.item())
+            _integer_indices(target.shape, advanced)  # checks the mask's shape
+            value = _scalar_as(value.item(), target_dtype)
+        else:
+            source = value._data
+            if _overlap(target, source) is not None:
+                raise RuntimeError(_INPUT_OVERLAP)
+            value = source.reshape(_strip_leading_ones(source.shape))
+    indices = _integer_indices(target.shape, advanced)
+    arrays = [a for a in indices if a is not None]
+    index_shape = _broadcast_indices(arrays)
+    shape = _advanced_shape(target.shape, indices, index_shape)
+    if value.__class__ is np.ndarray:
+        value_shape = value.shape
+        if len(value_shape) > len(shape) or any(v != 1 and v != s for v, s in zip(value_shape[::-1], shape[::-1])):
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(value_shape)} cannot be broadcast to "
+                               f"indexing result of shape {list(shape)}")
+        value_dtype = dtypes.FROM_NUMPY[value.dtype]
+        if value_dtype is not target_dtype:
+            raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                               f"{_SCALAR_TYPE_NAMES[target_dtype]} for the destination and "
+                               f"{_SCALAR_TYPE_NAMES[value_dtype]} for the source.")
+    size = math.prod(shape)
+    _check_index_bounds(target.shape, indices, index_shape, size)
+    if size:
+        target[_numpy_index(indices)] = value
+
+
+def setitem(self, index, value) -> None:
+    """``self[index] = value``: writes into ``self``'s memory, so every view of it sees the change."""
+    value = _setitem_value(self, value)
+    if index is False:  # torch's shortcut: selects nothing, writes nothing
+        return
+    if index is True:
+        index = None
+    cls = index.__class__
+    if cls is int:
+        shape = self._data.shape
+        if not shape:
+            raise IndexError(_ZERO_DIM_INDEX)
+        if not -shape[0] <= index < shape[0]:
+            raise IndexError(f"index {index} is out of bounds for dimension 0 with size {shape[0]}")
+        _copy_into(self._data[index, ...], value)
+    else:
+        view_index, advanced = _parse_index(self._data.shape, _index_items(index))
+        target = BasicIndex.forward(None, self._data, view_index)
+        if advanced:
+            _index_put(target, advanced, value)
+        else:
+            _copy_into(target, value)
+    self._bump_version()
+
+
+# ---------------------------------------------------------------------- where
+class Where(Function):
+    """``where(condition, input, other)``: ``input`` where ``condition`` is True, else ``other``."""
+
+    @staticmethod
+    def forward(ctx, condition, input, other, dtype):  # noqa: A002 - torch's name
+        np_dtype = dtype.numpy_dtype
+        shape = _broadcast_shapes(condition.shape, np.shape(input), np.shape(other))
+        operands = [_operand_layout(condition, np.dtype(np.bool_)), _operand_layout(input, np_dtype),
+                    _operand_layout(other, np_dtype)]
+        condition = condition.astype(np.bool_, copy=False)
+        values = np.where(condition, input.astype(np_dtype, copy=False), other.astype(np_dtype, copy=False))
+        return _in_layout(values, _iterator_strides(shape, operands))
+
+
+def _operand_layout(array, np_dtype):
+    """``(shape, strides)`` of an operand after torch casts it to the dtype the operation computes in."""
+    if array.__class__ is not np.ndarray:  # a number: a 0-d operand
+        return (), ()
+    strides = _strides_of(array)
+    return array.shape, strides if array.dtype == np_dtype else _cast_strides(array.shape, strides)
+
+
+def where(condition, input=None, other=None):  # noqa: A002 - torch's name
+    """Elementwise choice: ``input`` where ``condition`` holds, ``other`` elsewhere (``where(c)`` = ``nonzero``).
+
+    ``input`` and ``other`` may be tensors or Python numbers; the result has their
+    promoted dtype (``where(m, int_tensor, 0.5)`` is float32) and the broadcast shape.
+    """
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where(): argument 'condition' (position 1) must be Tensor, not {_type_name(condition)}")
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where() takes a condition and both `input` and `other`, or the condition alone")
+    dtype = dtypes.result_type(input, other)
+    if not isinstance(input, Tensor):
+        input = _scalar_as(input, dtype, check_half=False)  # noqa: A001
+    if not isinstance(other, Tensor):
+        other = _scalar_as(other, dtype, check_half=False)
+    if condition.dtype is dtypes.uint8:
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be removed in "
+                      "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=2)
+    elif condition.dtype is not dtypes.bool:
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{_SCALAR_TYPE_NAMES[condition.dtype]}")
+    return Where.apply(condition, input, other, dtype)
+
+
+def _tensor_where(self, condition, other):
+    """``x.where(condition, y)`` is ``where(condition, x, y)``."""
+    return where(condition, self, other)
+
+
+# ---------------------------------------------------------------------- nonzero
+def nonzero(input, *, as_tuple=False):  # noqa: A002 - torch's name
+    """Positions of the non-zero elements: an int64 tensor of shape ``(n, ndim)``, or one tensor per dim.
+
+    Not differentiable (the result is positions, not values). torch stores the
+    ``(n, ndim)`` result column by column (strides ``(1, n)``), and so do we.
+    """
+    data = input._data
+    if data.ndim == 0:
+        positions = (np.zeros(int(data.astype(np.bool_)), np.int64),)
+    else:
+        positions = np.nonzero(data)
+    if as_tuple:
+        return tuple(_wrap(_contiguous(p.astype(np.int64, copy=False))) for p in positions)
+    n = len(positions[0])
+    result = _empty_strided((n, data.ndim), (1, n), np.int64)  # column by column, as torch stores it
+    for d, p in enumerate(positions[: data.ndim]):
+        result[:, d] = p
+    return _wrap(result)
+
+
+# ---------------------------------------------------------------------- gather and scatter
+def _check_index_dtype(name, index) -> None:
+    if index.dtype not in _INDEX_DTYPES:
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+
+
+def _at_least_1d(array):
+    """torch treats a 0-d tensor as a 1-element 1-d one in gather and scatter."""
+    return array.reshape(1) if array.ndim == 0 else array
+
+
+def _gather_shape_check(x, dim, index) -> None:
+    if max(x.ndim, 1) != max(index.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    x1, index1 = _at_least_1d(x), _at_least_1d(index)
+    for d in range(x1.ndim):
+        if d != dim and index1.shape[d] > x1.shape[d]:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index.shape)} to be no "
+                               f"larger than self {list(x.shape)} apart from dimension {dim}")
+
+
+def _check_gather_bounds(index, size, dim) -> None:
+    bad = _bad_value(index, 0, size)
+    if bad is not None:
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _positions(index, dim) -> tuple:
+    """The full coordinates ``index`` addresses: ``index`` along ``dim``, its own position elsewhere."""
+    coords = list(np.indices(index.shape, sparse=True))
+    coords[dim] = index
+    return tuple(coords)
+
+
+class Gather(Function):
+    """``gather(x, dim, index)``: ``out[i][j] = x[index[i][j]][j]`` (for ``dim=0``)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        if index.size == 0:
+            return _contiguous(np.empty(index.shape, x.dtype))
+        _gather_shape_check(x, dim, index)
+        x1, index1 = _at_least_1d(x), _at_least_1d(index)
+        _check_gather_bounds(index1, x1.shape[dim], dim)
+        return np.ascontiguousarray(x1[_positions(index1, dim)]).reshape(index.shape)
+
+
+def gather(input, dim, index, *, sparse_grad=False):  # noqa: A002 - torch's name
+    """Read ``input`` along ``dim`` at the positions ``index`` gives; the result has ``index``'s shape.
+
+    ``index`` has as many dimensions as ``input`` and may be smaller than it in
+    every dimension but ``dim``.
+    """
+    _require_tensor("gather", "index", index)
+    dim = _wrap_dim(dim, input._data.ndim)
+    _check_index_dtype("gather", index)
+    return Gather.apply(input, dim, index)
+
+
+def _scatter_checks(self, dim, index, src, reduce) -> None:
+    """torch's checks for scatter: index dtype, src dtype, the shapes, and the ``reduce`` name."""
+    _require_tensor("scatter", "index", index)
+    _check_index_dtype("scatter", index)
+    if src is not None and src.dtype is not self.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if index._data.size:
+        x, idx = self._data, index._data
+        if max(x.ndim, 1) != max(idx.ndim, 1):
+            raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+        x1, index1 = _at_least_1d(x), _at_least_1d(idx)
+        too_big = any(index1.shape[d] > x1.shape[d] for d in range(x1.ndim) if d != dim)
+        if src is not None:
+            if not too_big:
+                too_big = any(index1.shape[d] > _nonempty_size(src._data, d) for d in range(x1.ndim))
+            if max(src._data.ndim, 1) != max(idx.ndim, 1):
+                raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+            if too_big:
+                raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self {list(x.shape)} "
+                                   f"apart from dimension {dim} and to be no larger size than src "
+                                   f"{list(src._data.shape)}")
+        elif too_big:
+            raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self {list(x.shape)} apart "
+                               f"from dimension {dim}")
+    if reduce is not None and reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+
+
+def _nonempty_size(array, d) -> int:
+    """``array.shape[d]``, 1 for a 0-d array, and torch's IndexError past the last dimension."""
+    return 1 if array.ndim == 0 else array.shape[_wrap_dim(d, array.ndim)]
+
+
+def _scatter_into(out: np.ndarray, dim, index, src, reduce) -> None:
+    """Write ``src`` (an array or a number) into ``out`` at the positions ``index`` gives along ``dim``."""
+    if index.size == 0:
+        return
+    target, index1 = _at_least_1d(out), _at_least_1d(index)
+    _check_gather_bounds(index1, target.shape[dim], dim)
+    positions = _positions(index1, dim)
+    if src.__class__ is np.ndarray:
+        src = _at_least_1d(src)[tuple(slice(0, n) for n in index1.shape)]
+    if reduce is None:
+        target[positions] = src
+    elif reduce == "add":
+        np.add.at(target, positions, src)
+    else:
+        np.multiply.at(target, positions, src)
+
+
+def _scatter_source(self, src, value, reduce):
+    """``src`` (a tensor) or ``value`` (a number, converted to ``self``'s dtype), as torch accepts either."""
+    if src is not None and not isinstance(src, Tensor):
+        src, value = None, src
+    if src is None:
+        if value is None:
+            raise TypeError("scatter() missing 1 required argument: 'src' or 'value'")
+        if not _is_number(value):
+            raise TypeError(f"scatter(): argument 'value' must be Number, not {_type_name(value)}")
+        return None, _scalar_as(value, self.dtype)
+    if reduce is not None:
+        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
+                      "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
+                      UserWarning, stacklevel=3)
+    return src, None
+
+
+class Scatter(Function):
+    """``scatter(x, dim, index, src)``: a copy of ``x`` with ``out[index[i][j]][j] = src[i][j]`` (``dim=0``)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src, reduce):
+        out = _contiguous(np.array(x, order="C"))
+        _scatter_into(out, dim, index, src, reduce)
+        return out
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A002 - torch's name
+    """Write ``src`` (a tensor, or a number ``value``) into a copy of ``input`` at ``index`` along ``dim``.
+
+    ``reduce='add'`` or ``'multiply'`` combines with what is there instead of
+    overwriting. When ``index`` repeats a position, which write wins is unspecified.
+    """
+    dim = _wrap_dim(dim, input._data.ndim)
+    src_tensor, fill = _scatter_source(input, src, value, reduce)
+    _scatter_checks(input, dim, index, src_tensor, reduce)
+    return Scatter.apply(input, dim, index, src_tensor if src_tensor is not None else fill, reduce)
+
+
+def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+    """In-place ``scatter``: writes into ``self`` and returns it."""
+    dim = _wrap_dim(dim, self._data.ndim)
+    src_tensor, fill = _scatter_source(self, src, value, reduce)
+    _scatter_checks(self, dim, index, src_tensor, reduce)
+    if _has_internal_overlap(self._data.shape, self.stride()):
+        raise RuntimeError(_WRITE_OVERLAP)
+    _scatter_into(self._data, dim, index._data, src_tensor._data if src_tensor is not None else fill, reduce)
+    self._bump_version()
+    return self
+
+
+def scatter_add(input, dim, index, src):  # noqa: A002 - torch's name
+    """``scatter`` that adds ``src`` into a copy of ``input``; repeated positions accumulate."""
+    _require_tensor("scatter_add", "src", src)
+    dim = _wrap_dim(dim, input._data.ndim)
+    _scatter_checks(input, dim, index, src, None)
+    return Scatter.apply(input, dim, index, src, "add")
+
+
+def scatter_add_(self, dim, index, src):
+    """In-place ``scatter_add``."""
+    _require_tensor("scatter_add_", "src", src)
+    dim = _wrap_dim(dim, self._data.ndim)
+    _scatter_checks(self, dim, index, src, None)
+    if _has_internal_overlap(self._data.shape, self.stride()):
+        raise RuntimeError(_WRITE_OVERLAP)
+    _scatter_into(self._data, dim, index._data, src._data, "add")
+    self._bump_version()
+    return self
+
+
+# ---------------------------------------------------------------------- masks
+def _check_bool_mask(fname, mask, message) -> None:
+    _require_tensor(fname, "mask", mask)
+    if mask.dtype is not dtypes.bool:
+        raise RuntimeError(message.format(_C_TYPE_NAMES[mask.dtype]))
+
+
+def _fill_value(self, value):
+    """``masked_fill``'s value: a number or a 0-d tensor, converted to ``self``'s dtype."""
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s).")
+        value = value.item()
+    elif not _is_number(value):
+        raise TypeError(f"masked_fill(): argument 'value' must be Number or Tensor, not {_type_name(value)}")
+    return _scalar_as(value, self.dtype)
+
+
+_MASKED_FILL_DTYPE = "masked_fill_ only supports boolean masks, but got mask with dtype {}"
+
+
+class MaskedFill(Function):
+    """``masked_fill(x, mask, value)``: a copy of ``x`` with ``value`` where ``mask`` is True."""
+
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        _broadcast_shapes(mask.shape, x.shape)
+        return _contiguous(np.where(mask, value, x).astype(x.dtype, copy=False))
+
+
+def masked_fill(input, mask, value):  # noqa: A002 - torch's name
+    """``value`` where the boolean ``mask`` is True, ``input`` elsewhere (``mask`` broadcasts)."""
+    _check_bool_mask("masked_fill", mask, _MASKED_FILL_DTYPE)
+    return MaskedFill.apply(input, mask, _fill_value(input, value))
+
+
+def masked_fill_(self, mask, value):
+    """In-place ``masked_fill``: ``mask`` must broadcast to ``self``'s shape."""
+    _check_bool_mask("masked_fill_", mask, _MASKED_FILL_DTYPE)
+    fill = _fill_value(self, value)
+    shape = _broadcast_shapes(self._data.shape, mask._data.shape)
+    if shape != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                           f"{list(shape)}")
+    np.copyto(self._data, fill, where=mask._data)
+    self._bump_version()
+    return self
+
+
+class MaskedSelect(Function):
+    """``masked_select(x, mask)``: the elements of ``x`` where ``mask`` is True, as a 1-d copy."""
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        shape = _broadcast_shapes(mask.shape, x.shape)
+        values = np.broadcast_to(x, shape)[np.broadcast_to(mask, shape)]
+        return _contiguous(values.reshape(-1))
+
+
+def masked_select(input, mask):  # noqa: A002 - torch's name
+    """The elements of ``input`` where the boolean ``mask`` is True, in row-major order (1-d, a copy)."""
+    _check_bool_mask("masked_select", mask, "masked_select: expected BoolTensor for mask")
+    return MaskedSelect.apply(input, mask)
+
+
+# ---------------------------------------------------------------------- index_select and take
+class IndexSelect(Function):
+    """``index_select(x, dim, index)``: the slices of ``x`` along ``dim`` at the positions in ``index``."""
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        if x.ndim == 0:
+            if index.size != 1:
+                raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.size} value(s)")
+            size, index = 1, index.reshape(1)
+        else:
+            size, index = x.shape[dim], index.reshape(-1)
+            if size == 0 and index.size:
+                raise RuntimeError("index_select(): self indexing axis dim should be positive")
+        bad = _bad_value(index, 0, size)
+        if bad is not None:
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
+        if x.ndim == 0:
+            return x.copy()
+        return _contiguous(np.take(x, index, axis=dim))
+
+
+def index_select(input, dim, index):  # noqa: A002 - torch's name
+    """The slices of ``input`` along ``dim`` at the positions of the 1-d ``index`` (a copy)."""
+    _require_tensor("index_select", "index", index)
+    dim = _wrap_dim(dim, input._data.ndim)
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if index.dtype not in _INDEX_DTYPES:
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    return IndexSelect.apply(input, dim, index)
+
+
+class Take(Function):
+    """``take(x, index)``: ``x`` read as 1-d (row-major), at the positions in ``index``."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        flat = x.reshape(-1)
+        if flat.size == 0 and index.size:
+            raise IndexError("take(): tried to take from an empty tensor")
+        bad = _bad_value(index, -flat.size, flat.size)
+        if bad is not None:
+            raise IndexError(f"out of range: tried to access index {bad} on a tensor of {flat.size} elements.")
+        return _contiguous(np.asarray(np.take(flat, index)))
+
+
+def take(input, index):  # noqa: A002 - torch's name
+    """``input`` treated as 1-d (row-major), read at ``index``; the result has ``index``'s shape."""
+    _require_tensor("take", "index", index)
+    if index.dtype is not dtypes.int64:
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {_SCALAR_TYPE_NAMES[index.dtype]}")
+    return Take.apply(input, index)
+
+
+# ---- Tensor methods defined here
+Tensor.__getitem__ = getitem
+Tensor.__setitem__ = setitem
+Tensor.where = _tensor_where
+Tensor.nonzero = nonzero
+Tensor.gather = gather
+Tensor.scatter = scatter
+Tensor.scatter_ = scatter_
+Tensor.scatter_add = scatter_add
+Tensor.scatter_add_ = scatter_add_
+Tensor.masked_fill = masked_fill
+Tensor.masked_fill_ = masked_fill_
+Tensor.masked_select = masked_select
+Tensor.index_select = index_select
+Tensor.take = take

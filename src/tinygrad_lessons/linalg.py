@@ -1,3 +1,286 @@
-"""(being written)"""
+"""Matrix products: ``matmul`` (the ``@`` operator), ``mm``, ``bmm``, ``mv``, ``dot``, ``outer``.
 
-__all__ = []
+NumPy's ``np.matmul`` does all the arithmetic (through BLAS for float32/float64, so a
+1024x1024 product is exactly as fast as NumPy's); what torch adds are its rules:
+
+* **one dtype**: unlike ``+``, a matrix product does not promote. ``float32 @ float64`` is an
+  error, so mixing precisions is always a deliberate ``.to()``.
+* **dispatch on dimensions**: ``matmul`` is ``dot`` for two vectors, ``mv`` for a matrix and
+  a vector, ``mm`` for two matrices, and a batched product (the leading "batch" dimensions
+  broadcast) for anything bigger. The error a wrong shape gives names the operation it was
+  dispatched to — ``mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)`` — so the
+  checks here follow the same path torch takes.
+* **half types** (float16, bfloat16) multiply in float32 and round the result once, as
+  torch's CPU kernels do; integer products work (and wrap around on overflow); bools don't.
+
+Results are always new, row-major (contiguous) tensors.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import dtypes
+from .function import Function
+from .math_ops import CPP_TYPE_NAME, torch_name
+from .tensor import Tensor
+
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer"]
+
+_HALF_NP = frozenset((dtypes.float16.numpy_dtype, dtypes.bfloat16.numpy_dtype))
+_BOOL_NP = np.dtype(np.bool_)
+
+
+# ====================================================================== the one Function
+class MatMul(Function):
+    """``a @ b`` for arrays of one dtype, any ranks torch allows; the result is row-major."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.dtype != b.dtype:  # only an empty batched product gets here: torch gives b's dtype
+            a = a.astype(b.dtype)
+        if a.dtype in _HALF_NP:  # multiply in float32, round once
+            out = np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
+        else:
+            out = np.matmul(a, b)
+        if out.__class__ is not np.ndarray:  # vector . vector gives a NumPy scalar
+            return np.asarray(out)
+        return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+
+
+class Outer(Function):
+    """``a[:, None] * b[None, :]``: every product of an element of ``a`` with one of ``b``."""
+
+    @staticmethod
+    def forward(ctx, a, b, np_dtype):
+        return np.multiply.outer(a.astype(np_dtype, copy=False), b.astype(np_dtype, copy=False))
+
+
+# ====================================================================== torch's checks, op by op
+def _require_tensor(x, fname: str, argname: str, position: int):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be Tensor, "
+                        f"not {type(x).__name__}")
+
+
+def _no_bool(kernel: str, np_dtype, *sizes):
+    """torch has no bool kernels for products; an empty product never reaches the kernel, though."""
+    if np_dtype == _BOOL_NP and math.prod(sizes) != 0:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{torch_name(np_dtype)}\'')
+
+
+def _check_dot(a, b):
+    """torch's checks for a vector . vector product (``dot``)."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {torch_name(a.dtype)} "
+                           f"and {torch_name(b.dtype)}")
+    if a.size != b.size:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.size}] and src [{b.size}] to have the "
+                           f"same number of elements, but got {a.size} and {b.size} elements respectively")
+    _no_bool("dot", a.dtype, 1)
+
+
+def _check_mv(shape, vector_shape, matrix_dtype, vector_dtype):
+    """torch's checks for a matrix @ vector product (``mv``)."""
+    if len(shape) != 2 or len(vector_shape) != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {len(shape)}, {len(vector_shape)}")
+    if shape[1] != vector_shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({shape[0]}), mat ({shape[0]}x{shape[1]}), "
+                           f"vec ({vector_shape[0]})")
+    if matrix_dtype != vector_dtype:
+        vec = torch_name(vector_dtype)  # the result (named first) has the vector's dtype
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {vec}, "
+                           f"{torch_name(matrix_dtype)}, and {vec}")
+    _no_bool("addmv_impl_cpu", matrix_dtype, *shape)
+
+
+def _check_mm(shape1, shape2, dtype1, dtype2):
+    """torch's checks for a matrix @ matrix product (``mm``), shapes before dtypes."""
+    if shape1[1] != shape2[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({shape1[0]}x{shape1[1]} and "
+                           f"{shape2[0]}x{shape2[1]})")
+    if dtype1 != dtype2:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_cpp_name(dtype1)} != "
+                           f"{_cpp_name(dtype2)}")
+    _no_bool("addmm_impl_cpu_", dtype1, *shape1, shape2[1])
+
+
+def _check_bmm(shape1, shape2, dtype1, dtype2):
+    """torch's checks for a batch of matrix products (``bmm``): 3-D, same batch, matching inner sizes."""
+    batch, _, inner = shape1
+    if shape2[0] != batch or shape2[1] != inner:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {inner}] "
+                           f"but got: [{shape2[0]}, {shape2[1]}].")
+    if batch * shape1[1] * inner * shape2[2] == 0:
+        return  # nothing to multiply: torch returns zeros before looking at the dtypes
+    if dtype1 != dtype2:
+        raise RuntimeError(f"expected scalar type {torch_name(dtype1)} but found {torch_name(dtype2)}")
+    _no_bool("bmm", dtype1, *shape1, shape2[2])
+
+
+def _cpp_name(np_dtype) -> str:
+    return CPP_TYPE_NAME[dtypes.FROM_NUMPY[np.dtype(np_dtype)]]
+
+
+def _broadcast_batch(batch1, batch2) -> tuple:
+    """The batch dimensions broadcast, with torch's error message."""
+    ndim = max(len(batch1), len(batch2))
+    out = []
+    for i in range(ndim):
+        offset = ndim - 1 - i
+        size1 = batch1[len(batch1) - 1 - offset] if len(batch1) - 1 - offset >= 0 else 1
+        size2 = batch2[len(batch2) - 1 - offset] if len(batch2) - 1 - offset >= 0 else 1
+        if size1 != size2 and size1 != 1 and size2 != 1:
+            raise RuntimeError(f"The size of tensor a ({size1}) must match the size of tensor b ({size2}) at "
+                               f"non-singleton dimension {i}")
+        out.append(size2 if size1 == 1 else size1)
+    return tuple(out)
+
+
+def _should_fold(t1, t2) -> bool:
+    """Whether torch folds the batch of the bigger operand into matrix rows (and calls mm/mv).
+
+    It does when the bigger one has >= 3 dims, the other <= 2, and the fold needs no copy
+    (or the smaller one requires grad). This decides which error a bad shape gives.
+    """
+    first_larger = t1.ndim >= t2.ndim
+    big = t1._data if first_larger else np.swapaxes(t2._data, -1, -2)
+    small_ndim = t2.ndim if first_larger else t1.ndim
+    if not (big.ndim >= 3 and small_ndim <= 2):
+        return False
+    if (t2 if first_larger else t1).requires_grad:
+        return True
+    if t1.ndim == 2:
+        return False
+    if big.size == 0:
+        return True
+    strides = [s // big.itemsize for s in big.strides]
+    return all(strides[i] == strides[i + 1] * big.shape[i + 1] for i in range(big.ndim - 1))
+
+
+def _check_matmul(t1, t2):
+    """Walk torch's matmul dispatch and raise the error the operation it picks would raise."""
+    a, b = t1._data, t2._data
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and "
+                           f"{b.ndim}D")
+    if a.ndim == 1 and b.ndim == 1:
+        _check_dot(a, b)
+    elif a.ndim == 2 and b.ndim == 1:
+        _check_mv(a.shape, b.shape, a.dtype, b.dtype)
+    elif a.ndim == 1 and b.ndim == 2:
+        _check_mm((1,) + a.shape, b.shape, a.dtype, b.dtype)
+    elif a.ndim == 2 and b.ndim == 2:
+        _check_mm(a.shape, b.shape, a.dtype, b.dtype)
+    elif _should_fold(t1, t2):
+        if b.ndim > a.ndim:  # torch computes (b^T @ a^T)^T
+            big_shape = b.shape[:-2] + (b.shape[-1], b.shape[-2])
+            small_shape, small_dtype = (a.shape[::-1] if a.ndim == 2 else a.shape), a.dtype
+            big_dtype = b.dtype
+        else:
+            big_shape, big_dtype, small_shape, small_dtype = a.shape, a.dtype, b.shape, b.dtype
+        folded = (math.prod(big_shape[:-1]), big_shape[-1])
+        if len(small_shape) == 2:
+            _check_mm(folded, small_shape, big_dtype, small_dtype)
+        else:
+            _check_mv(folded, small_shape, big_dtype, small_dtype)
+    else:
+        n = a.shape[-2] if a.ndim > 1 else 1
+        m2 = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        batch = _broadcast_batch(a.shape[:-2], b.shape[:-2])
+        size = math.prod(batch)
+        p = b.shape[-1] if b.ndim > 1 else 1
+        _check_bmm((size, n, a.shape[-1]), (size, m2, p), a.dtype, b.dtype)
+
+
+# ====================================================================== the public functions
+def matmul(input, other):  # noqa: A002 - torch's name
+    """The matrix product of two tensors, whatever their ranks (``input @ other``).
+
+    1-D @ 1-D is a dot product (0-d result); a 1-D operand is a row (on the left) or a
+    column (on the right) that is dropped from the result; with more than 2 dimensions
+    the leading ones are a batch, broadcast like element-wise ops.
+    """
+    _require_tensor(input, "matmul", "input", 1)
+    _require_tensor(other, "matmul", "other", 2)
+    _check_matmul(input, other)
+    return MatMul.apply(input, other)
+
+
+def mm(input, mat2):  # noqa: A002 - torch's name
+    """Matrix @ matrix, 2-D only (``matmul`` also takes vectors and batches)."""
+    _require_tensor(input, "mm", "input", 1)
+    _require_tensor(mat2, "mm", "mat2", 2)
+    if input.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    _check_mm(input.shape, mat2.shape, input._data.dtype, mat2._data.dtype)
+    return MatMul.apply(input, mat2)
+
+
+def bmm(input, mat2):  # noqa: A002 - torch's name
+    """A batch of matrix products: (b, n, m) @ (b, m, p) -> (b, n, p); no broadcasting."""
+    _require_tensor(input, "bmm", "input", 1)
+    _require_tensor(mat2, "bmm", "mat2", 2)
+    if input.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    _check_bmm(input.shape, mat2.shape, input._data.dtype, mat2._data.dtype)
+    return MatMul.apply(input, mat2)
+
+
+def mv(input, vec):  # noqa: A002 - torch's name
+    """Matrix @ vector: (n, m) @ (m,) -> (n,)."""
+    _require_tensor(input, "mv", "input", 1)
+    _require_tensor(vec, "mv", "vec", 2)
+    _check_mv(input.shape, vec.shape, input._data.dtype, vec._data.dtype)
+    return MatMul.apply(input, vec)
+
+
+def dot(input, tensor):  # noqa: A002 - torch's name
+    """The dot product of two 1-D tensors of one dtype: a 0-d tensor."""
+    _require_tensor(input, "dot", "input", 1)
+    _require_tensor(tensor, "dot", "tensor", 2)
+    _check_dot(input._data, tensor._data)
+    return MatMul.apply(input, tensor)
+
+
+def outer(input, vec2):  # noqa: A002 - torch's name
+    """Every product ``input[i] * vec2[j]``, an (n, m) tensor; dtypes promote as for ``*``."""
+    _require_tensor(input, "outer", "input", 1)
+    _require_tensor(vec2, "outer", "vec2", 2)
+    if input.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {input.ndim}-D")
+    if vec2.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {vec2.ndim}-D")
+    return Outer.apply(input, vec2, dtypes.result_type(input, vec2).numpy_dtype)
+
+
+def __matmul__(self, other):
+    """``self @ other``."""
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return matmul(self, other)
+
+
+def __rmatmul__(self, other):
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return matmul(other, self)
+
+
+# ---- Tensor methods defined here
+Tensor.__matmul__ = __matmul__
+Tensor.__rmatmul__ = __rmatmul__
+Tensor.matmul = matmul
+Tensor.mm = mm
+Tensor.bmm = bmm
+Tensor.mv = mv
+Tensor.dot = dot
+Tensor.outer = outer

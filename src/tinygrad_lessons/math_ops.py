@@ -1,3 +1,1942 @@
-"""(being written)"""
+"""Element-wise math: operators, functions, comparisons and in-place updates.
 
-__all__ = []
+NumPy's ufuncs (``np.add``, ``np.exp``...) already do the arithmetic and the
+broadcasting. What PyTorch adds, and what this module is about, are its rules for
+the *result* of an element-wise operation:
+
+* **dtype** — ``dtypes.result_type`` (torch's promotion) decides the dtype the op
+  computes in; operands are converted to it first. Python numbers follow torch:
+  ``int32 tensor + 1`` stays int32, ``uint8 tensor + 300`` wraps around (300 -> 44),
+  ``int tensor / int tensor`` gives the default float dtype.
+* **layout** — a new result gets the memory order of its inputs, as torch's
+  ``TensorIterator`` picks it: an op on a transposed tensor returns a transposed
+  result. ``_result_strides`` is that rule, written out in Python.
+* **errors** — broadcasting, bool arithmetic and casting errors say what torch says.
+* **in place** — ``x.add_(y)`` writes into ``x``'s memory, so every view of ``x``
+  sees the change. Only the *other* operand may broadcast, and the result must be
+  castable to ``x``'s dtype (an int tensor can't hold ``x / 2``).
+
+Speed matters: a training loop does millions of small ops, so ``a + b`` on two
+contiguous tensors of one dtype goes straight to ``np.add`` (see ``_plain_binary``);
+everything else takes the general path (``_elementwise``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import warnings
+
+import numpy as np
+
+from . import dtypes
+from .function import Function
+from .grad_mode import STATE
+from .storage import strided_view
+from .tensor import Tensor, _is_contiguous, _wrap
+
+__all__ = [
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+    "remainder", "fmod", "pow", "neg", "negative", "positive", "abs", "absolute", "sqrt", "rsqrt", "exp",
+    "log", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "square",
+    "reciprocal", "sign", "floor", "ceil", "round", "trunc", "clamp", "clip", "maximum", "minimum",
+    "isnan", "isinf", "isfinite", "allclose", "isclose", "equal", "eq", "ne", "lt", "le", "gt", "ge",
+    "logical_and", "logical_or", "logical_xor", "logical_not",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+]
+
+_ndarray = np.ndarray
+
+# torch never warns about overflow, 0/0 or log(0): it just gives inf or nan. NumPy warns.
+# Silencing it per call (np.errstate) costs as much as a small op, so this filter does it
+# once, for the NumPy calls made here only (a learner's own NumPy code still warns).
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tinygrad_lessons\.math_ops\Z")
+_FLOAT_NP = frozenset(d.numpy_dtype for d in dtypes.FLOAT_DTYPES)
+_HALF_NP = frozenset((dtypes.float16.numpy_dtype, dtypes.bfloat16.numpy_dtype))
+_BOOL_NP = np.dtype(np.bool_)
+_F32_NP = np.dtype(np.float32)
+_F64_NP = np.dtype(np.float64)
+_F32_MAX = float(np.finfo(np.float32).max)
+
+#: torch's name of each dtype in error messages ("Float", "Long"...).
+_TORCH_NAME = {
+    dtypes.bool: "Bool", dtypes.uint8: "Byte", dtypes.int8: "Char", dtypes.int16: "Short", dtypes.int32: "Int",
+    dtypes.int64: "Long", dtypes.float16: "Half", dtypes.bfloat16: "BFloat16", dtypes.float32: "Float",
+    dtypes.float64: "Double",
+}
+#: the C++ type torch names when a Python number doesn't fit a dtype.
+_CPP_NAME = {
+    dtypes.bool: "bool", dtypes.uint8: "uint8_t", dtypes.int8: "int8_t", dtypes.int16: "int16_t",
+    dtypes.int32: "int", dtypes.int64: "int64_t", dtypes.float16: "c10::Half", dtypes.bfloat16: "c10::BFloat16",
+    dtypes.float32: "float", dtypes.float64: "double",
+}
+#: the C++ type names torch prints for a tensor's dtype (``clamp_``'s and ``mm``'s messages).
+CPP_TYPE_NAME = {
+    dtypes.bool: "bool", dtypes.uint8: "unsigned char", dtypes.int8: "signed char", dtypes.int16: "short int",
+    dtypes.int32: "int", dtypes.int64: "long int", dtypes.float16: "c10::Half",
+    dtypes.bfloat16: "c10::BFloat16", dtypes.float32: "float", dtypes.float64: "double",
+}
+
+
+def torch_name(np_dtype) -> str:
+    """torch's name for the dtype behind a NumPy dtype, as its error messages print it."""
+    return _TORCH_NAME[dtypes.FROM_NUMPY[np.dtype(np_dtype)]]
+
+
+def _not_implemented(kernel: str, np_dtype):
+    """torch's error for an op that has no kernel for a dtype (``"abs_cpu" not implemented for 'Bool'``)."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{torch_name(np_dtype)}\'')
+
+
+# ====================================================================== operands
+def _is_number(x) -> bool:
+    """Python (or NumPy) numbers may stand on either side of an operator."""
+    return x.__class__ in (int, float, bool) or isinstance(x, (int, float, np.bool_, np.integer, np.floating))
+
+
+def _is_operand(x) -> bool:
+    return isinstance(x, Tensor) or _is_number(x)
+
+
+def _require_tensor(x, fname: str, argname: str = "input", position: int = 1):
+    """torch's ``TypeError`` when a function that needs a tensor gets something else."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be Tensor, "
+                        f"not {type(x).__name__}")
+
+
+def _scalar_as(value, np_dtype):
+    """A Python number converted to ``np_dtype`` as torch converts it: integers wrap around
+    (``uint8``: 300 -> 44), floats round (1e10 -> float16 is inf, silently)."""
+    if np_dtype.kind in "iu" and not isinstance(value, (float, np.floating)):
+        try:
+            return np_dtype.type(value)
+        except OverflowError:  # out of the dtype's range: wrap around, as C (and torch) do
+            return np.array(int(value), np.int64).astype(np_dtype)
+    return np_dtype.type(value)
+
+
+def _check_fits(value, d: dtypes.dtype):
+    """torch's check where it converts a number to a dtype (``clamp``, ``fill_``, ``pow``): no overflow.
+
+    Integers may be negative down to -max for unsigned types (they then wrap: -1 -> 255).
+    Arithmetic (``uint8 + 300``) makes no such check: there the number just wraps.
+    """
+    if d is dtypes.bool or isinstance(value, (bool, np.bool_)):
+        return
+    if d.is_floating_point:
+        if isinstance(value, (float, np.floating)) and (math.isinf(value) or math.isnan(value)):
+            return
+        info = dtypes.finfo(d)
+        fits = info.min <= value <= info.max
+    else:
+        info = dtypes.iinfo(d)
+        if isinstance(value, (float, np.floating)):
+            fits = not math.isnan(value) and info.min <= value <= info.max
+        elif not d.is_signed:
+            fits = -info.max <= value <= info.max
+        else:
+            fits = info.min <= value <= info.max
+    if not fits:
+        raise RuntimeError(f"value cannot be converted to type {_CPP_NAME[d]} without overflow")
+
+
+def _as_operand(x, np_dtype):
+    """An operand (array or number) in the dtype the operation computes in."""
+    if x.__class__ is _ndarray:
+        return x if x.dtype == np_dtype else x.astype(np_dtype)
+    return _scalar_as(x, np_dtype)
+
+
+def _plain(result) -> np.ndarray:
+    """NumPy returns a scalar, not a 0-d array, for an op on 0-d arrays: make it an array again."""
+    return result if result.__class__ is _ndarray else np.asarray(result)
+
+
+# ====================================================================== broadcasting
+def _broadcast_pair(shape_a: tuple, shape_b: tuple) -> tuple:
+    """The broadcast of two shapes, with torch's error (sizes compared from the last dimension)."""
+    if shape_a == shape_b:
+        return shape_a
+    ndim = builtins.max(len(shape_a), len(shape_b))
+    out = [0] * ndim
+    for i in range(ndim - 1, -1, -1):
+        offset = ndim - 1 - i
+        dim_a, dim_b = len(shape_a) - 1 - offset, len(shape_b) - 1 - offset
+        size_a = shape_a[dim_a] if dim_a >= 0 else 1
+        size_b = shape_b[dim_b] if dim_b >= 0 else 1
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            raise RuntimeError(f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                               f"at non-singleton dimension {i}")
+        out[i] = size_b if size_a == 1 else size_a
+    return tuple(out)
+
+
+def _broadcast_shapes(operands) -> tuple:
+    """The result shape of an element-wise op: its operands' shapes broadcast, left to right."""
+    shape = None
+    for op in operands:
+        if op.__class__ is _ndarray:
+            shape = op.shape if shape is None else _broadcast_pair(shape, op.shape)
+    return () if shape is None else shape
+
+
+# ====================================================================== result layout (torch's TensorIterator)
+def _element_strides(array) -> tuple:
+    itemsize = array.itemsize
+    return tuple(s // itemsize for s in array.strides)
+
+
+def _is_channels_last_contiguous(shape, strides) -> bool:
+    """A 4-D tensor stored N, H, W, C (channels fastest): torch's ``is_contiguous(channels_last)``."""
+    if len(shape) != 4:
+        return False
+    expected = 1
+    for d in (1, 3, 2, 0):
+        if shape[d] != 1:
+            if strides[d] != expected:
+                return False
+            expected *= shape[d]
+    return True
+
+
+def _channels_last_strides(shape) -> tuple:
+    n, c, h, w = shape
+    return (h * w * c, 1, w * c, c)
+
+
+def _is_non_overlapping_and_dense(shape, strides) -> bool:
+    """Whether the elements fill a block of memory exactly once, in some order of the dimensions."""
+    dims = sorted((d for d in range(len(shape)) if shape[d] >= 2), key=lambda d: strides[d])
+    expected = 1
+    for d in dims:
+        if strides[d] != expected:
+            return False
+        expected *= shape[d]
+    return True
+
+
+def _sorted_dims(shape, operand_strides) -> list:
+    """Dimensions from fastest- to slowest-moving in memory, judged by the operands in turn.
+
+    torch's ordering (TensorIterator::reorder_dimensions): an insertion sort that starts
+    from row-major order and asks each operand in turn; an operand that is broadcast along
+    either dimension (stride 0) has no opinion, and ties keep the row-major order.
+    """
+    ndim = len(shape)
+    perm = list(range(ndim - 1, -1, -1))
+
+    def should_swap(dim0, dim1):
+        for strides in operand_strides:
+            stride0, stride1 = strides[dim0], strides[dim1]
+            if stride0 == 0 or stride1 == 0:
+                continue
+            if stride0 < stride1:
+                return -1
+            if stride0 > stride1:
+                return 1
+            if shape[dim0] > shape[dim1]:
+                return 1
+        return 0
+
+    for i in range(1, ndim):
+        dim1 = i
+        for dim0 in range(i - 1, -1, -1):
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    return perm
+
+
+def _dense_strides_like(shape, strides) -> tuple:
+    """Dense strides in the memory order of ``strides`` (torch's ``infer_dense_strides``)."""
+    out = [0] * len(shape)
+    step = 1
+    for d in _sorted_dims(shape, (strides,)):
+        out[d] = step
+        if shape[d] > 1:
+            step *= shape[d]
+    return tuple(out)
+
+
+def _layout_view(array, np_dtype):
+    """(shape, strides) of an operand as torch sees it once converted to the compute dtype.
+
+    torch converts an operand of another dtype with ``.to(dtype)`` first; that copy keeps
+    the strides of a dense tensor but is made dense (in the same order) otherwise.
+    """
+    strides = _element_strides(array)
+    if array.dtype != np_dtype and not _is_non_overlapping_and_dense(array.shape, strides):
+        strides = _dense_strides_like(array.shape, strides)
+    return array.shape, strides
+
+
+def _result_strides(shape, operands, np_dtype):
+    """Strides (in elements) torch gives a new element-wise result, or None for row-major.
+
+    Python numbers count as 0-d operands, as in torch. The steps are torch's:
+    1. all operands of the result's shape, all contiguous -> row-major (the common case);
+    2. ... all channels-last (4-D) -> channels-last;
+    3. ... all dense with the same strides -> those strides;
+    4. otherwise sort the dimensions by the operands' strides (``_sorted_dims``) and lay
+       the result out densely in that order.
+    """
+    ndim = len(shape)
+    if ndim < 2:
+        return None
+    arrays = []
+    same_shape = all_contiguous = True
+    no_size_one = True
+    for op in operands:
+        if op.__class__ is _ndarray:
+            arrays.append(op)
+            same_shape = same_shape and op.shape == shape
+            all_contiguous = all_contiguous and op.flags.c_contiguous
+            no_size_one = no_size_one and 1 not in op.shape
+        else:
+            same_shape = False  # a number is a 0-d operand
+    if all_contiguous and (same_shape or no_size_one):
+        return None  # contiguous operands whose strides are row-major ones: nothing to sort
+    views = [_layout_view(a, np_dtype) for a in arrays]
+    if same_shape:
+        if builtins.all(_is_contiguous(s, st) for s, st in views):
+            return None
+        if builtins.all(_is_channels_last_contiguous(s, st) for s, st in views):
+            return _channels_last_strides(shape)
+        last = views[-1][1]
+        if builtins.all(st == last and _is_non_overlapping_and_dense(s, st) for s, st in views):
+            return last
+    operand_strides = []
+    for op_shape, op_strides in views:
+        offset = ndim - len(op_shape)
+        strides = [0] * ndim
+        for i, (size, stride) in enumerate(zip(op_shape, op_strides)):
+            strides[offset + i] = 0 if size == 1 and shape[offset + i] != 1 else stride
+        operand_strides.append(strides)
+    perm = _sorted_dims(shape, operand_strides)
+    if perm == list(range(ndim - 1, -1, -1)):
+        return None
+    out = [0] * ndim
+    step = 1
+    for d in perm:
+        out[d] = step
+        step *= shape[d]
+    return tuple(out)
+
+
+def _empty(shape, np_dtype, strides) -> np.ndarray:
+    """New memory for a result: row-major when ``strides`` is None."""
+    if strides is None:
+        return np.empty(shape, np_dtype)
+    return strided_view(np.empty(math.prod(shape), np_dtype), shape, strides, 0)
+
+
+def _preserve_strides(array) -> tuple:
+    """The strides ``empty_like`` keeps: the same when dense, else dense in the same order."""
+    strides = _element_strides(array)
+    if _is_non_overlapping_and_dense(array.shape, strides):
+        return strides
+    return _dense_strides_like(array.shape, strides)
+
+
+# ====================================================================== the general element-wise path
+def _elementwise(fn, operands, np_dtype, out_dtype=None, row_major=False) -> np.ndarray:
+    """Compute ``fn(*operands)`` in ``np_dtype`` into a new array laid out as torch lays it out.
+
+    ``operands`` are arrays and Python numbers; each is first converted to ``np_dtype``.
+    ``fn`` is called like a ufunc, ``fn(*converted, out=result)``. ``row_major=True`` skips
+    torch's layout rule, for the few ops that always return a row-major result.
+    """
+    shape = _broadcast_shapes(operands)
+    strides = None if row_major else _result_strides(shape, operands, np_dtype)
+    out = _empty(shape, out_dtype or np_dtype, strides)
+    fn(*[_as_operand(op, np_dtype) for op in operands], out=out)
+    return out
+
+
+def _result_np_dtype(*operands):
+    return dtypes.result_type(*operands).numpy_dtype
+
+
+def _plain_binary(ufunc, a, b):
+    """``ufunc(a, b)`` straight from NumPy when that already is torch's answer, else None.
+
+    This is the fast path of the most common ops. It applies when there is no autograd to
+    record and NumPy's own result has torch's dtype and layout: two contiguous tensors of
+    one dtype (same shape, or broadcasting without size-1 dimensions), or a contiguous
+    float32/float64 tensor and a Python number.
+    """
+    if a.__class__ is Tensor:
+        x = a._data
+        if b.__class__ is Tensor:
+            y = b._data
+            if (a.dtype is not b.dtype or a.requires_grad or b.requires_grad or not x.flags.c_contiguous
+                    or not y.flags.c_contiguous or (x.shape != y.shape and (1 in x.shape or 1 in y.shape))):
+                return None
+        elif (b.__class__ is float or b.__class__ is int) and _plain_with_number(a, b):
+            y = b
+        else:
+            return None
+    elif (a.__class__ is float or a.__class__ is int) and b.__class__ is Tensor and _plain_with_number(b, a):
+        x, y = a, b._data
+    else:
+        return None
+    try:
+        return _wrap(_plain(ufunc(x, y)))
+    except ValueError:  # shapes that don't broadcast: the general path raises torch's error
+        return None
+
+
+def _plain_with_number(tensor, number) -> bool:
+    """A float32/float64 tensor meets a Python number: NumPy rounds the number to the tensor's dtype,
+    as torch does (numbers too large for float32 are left to the general path)."""
+    x = tensor._data
+    if tensor.requires_grad or not x.flags.c_contiguous or 1 in x.shape:
+        return False
+    return x.dtype == _F64_NP or (x.dtype == _F32_NP and -_F32_MAX <= number <= _F32_MAX)
+
+
+# ====================================================================== arithmetic Functions
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b, np_dtype, alpha=1):
+        if alpha == 1:
+            return _elementwise(np.add, (a, b), np_dtype)
+        scale = _scalar_as(alpha, np_dtype)
+        return _elementwise(lambda x, y, out: np.add(x, np.multiply(y, scale), out=out), (a, b), np_dtype)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b, np_dtype, alpha=1):
+        if alpha == 1:
+            return _elementwise(np.subtract, (a, b), np_dtype)
+        scale = _scalar_as(alpha, np_dtype)
+        return _elementwise(lambda x, y, out: np.subtract(x, np.multiply(y, scale), out=out), (a, b), np_dtype)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b, np_dtype):
+        if np_dtype in _HALF_NP and _is_scalar_operand(b):
+            return _half_by_scalar(np.multiply, a, b, np_dtype)
+        return _elementwise(np.multiply, (a, b), np_dtype)
+
+
+class Div(Function):
+    """True division (``rounding_mode=None``), or rounded toward zero (``'trunc'``) or down (``'floor'``)."""
+
+    @staticmethod
+    def forward(ctx, a, b, np_dtype, rounding_mode=None):
+        if np_dtype.kind in "iu":
+            _check_nonzero_divisor(b)
+            divide = _int_trunc_divide if rounding_mode == "trunc" else np.floor_divide
+            return _elementwise(divide, (a, b), np_dtype)
+        divide = _FLOAT_DIVIDE[rounding_mode]
+        if np_dtype in _HALF_NP:  # torch rounds the exact quotient, computed in float32
+            if _is_scalar_operand(b):
+                return _half_by_scalar(divide, a, b, np_dtype)
+            return _elementwise(divide if rounding_mode is None else _in_float32(divide), (a, b), np_dtype)
+        return _elementwise(divide, (a, b), np_dtype)
+
+
+class Remainder(Function):
+    """Python's ``%``: the result has the sign of the divisor (``-3 % 2 == 1``)."""
+
+    @staticmethod
+    def forward(ctx, a, b, np_dtype):
+        if np_dtype.kind in "iu":
+            _check_nonzero_divisor(b)
+        return _elementwise(np.remainder, (a, b), np_dtype)
+
+
+class Fmod(Function):
+    """C's ``fmod``: the result has the sign of the dividend (``fmod(-3, 2) == -1``)."""
+
+    @staticmethod
+    def forward(ctx, a, b, np_dtype):
+        if np_dtype.kind in "iu":
+            _check_nonzero_divisor(b)
+        return _elementwise(np.fmod, (a, b), np_dtype)
+
+
+class Pow(Function):
+    """``base ** exponent``; either may be a number. ``number ** tensor`` is always row-major in torch."""
+
+    @staticmethod
+    def forward(ctx, base, exponent, np_dtype):
+        row_major = base.__class__ is not _ndarray
+        if np_dtype == _BOOL_NP:  # mask ** True is the mask, mask ** False is all True
+            return _unary(_copy if exponent else _ones, base, np_dtype)
+        if np_dtype.kind in "iu":
+            if row_major or exponent.__class__ is _ndarray:
+                return _elementwise(_int_power, (base, exponent), np_dtype, row_major=row_major)
+            power = _scalar_as(exponent, np_dtype)  # a number exponent: torch's one-input kernel
+            return _elementwise(lambda x, out: np.power(x, power, out=out), (base,), np_dtype)
+        if exponent.__class__ is _ndarray:
+            return _elementwise(np.power, (base, exponent), np_dtype, row_major=row_major)
+        power = _scalar_as(exponent, np_dtype)
+        return _elementwise(lambda x, out: np.power(x, power, out=out), (base,), np_dtype)
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b, np_dtype):
+        return _elementwise(np.maximum, (a, b), np_dtype)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b, np_dtype):
+        return _elementwise(np.minimum, (a, b), np_dtype)
+
+
+def _check_nonzero_divisor(b):
+    """Integer division by zero has no answer: torch raises (NumPy would quietly give 0)."""
+    if b.__class__ is _ndarray:
+        if b.size and not b.all():
+            raise RuntimeError("ZeroDivisionError")
+    elif b == 0:
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _is_scalar_operand(b) -> bool:
+    """A number, or a 0-d array: what torch's kernels read as one "CPU scalar" value."""
+    return b.__class__ is not _ndarray or b.ndim == 0
+
+
+def _half_by_scalar(ufunc, a, b, np_dtype):
+    """float16/bfloat16 times (or divided by) a scalar, as torch does it: in float32, with the scalar
+    converted straight to float32 — not rounded to the half type first, as ``+`` and ``-`` do."""
+    scalar = np.float32(b.item() if b.__class__ is _ndarray else b)
+
+    def compute(x, rounded_b, out):  # rounded_b is the half-rounded scalar torch does not use here
+        return _round_into(ufunc(x.astype(np.float32), scalar), out.dtype, out)
+
+    return _elementwise(compute, (a, b), np_dtype)
+
+
+def _int_trunc_divide(a, b, out):
+    """Integer division rounded toward zero (C's ``/``): floor division, corrected where signs differ."""
+    np.floor_divide(a, b, out=out)
+    inexact = np.remainder(a, b) != 0
+    out += (inexact & ((a < 0) != (b < 0))).astype(out.dtype)
+    return out
+
+
+def _float_trunc_divide(a, b, out=None):
+    return np.trunc(np.true_divide(a, b, out=out), out=out)
+
+
+_FLOAT_DIVIDE = {None: np.true_divide, "trunc": _float_trunc_divide, "floor": np.floor_divide}
+
+
+def _in_float32(fn):
+    """``fn`` computed on float32 copies of the operands, rounded once into ``out`` (for the half types)."""
+    def compute(*args, out):
+        return _round_into(fn(*[np.asarray(a, np.float32) for a in args]), out.dtype, out)
+    return compute
+
+
+def _int_power(base, exponent, out):
+    """Integer powers; a negative exponent gives what torch gives: 1, -1 or 0 (1/4 truncates to 0)."""
+    negative = exponent < 0
+    if not np.any(negative):
+        return np.power(base, exponent, out=out)
+    np.power(base, np.where(negative, 0, exponent).astype(out.dtype), out=out)
+    odd = (exponent % 2) != 0
+    one = np.ones((), out.dtype)
+    inverse = np.where(base == 1, one, np.where(base == -1, np.where(odd, -one, one), np.zeros((), out.dtype)))
+    np.copyto(out, np.broadcast_to(inverse, out.shape), where=np.broadcast_to(negative, out.shape))
+    return out
+
+
+# ====================================================================== arithmetic: the public functions
+def _arith_dtype(a, b, fname):
+    """The compute dtype of a binary op, with torch's errors for bad operands."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{fname}(): expected at least one Tensor argument, got "
+                        f"{type(a).__name__} and {type(b).__name__}")
+    return _result_np_dtype(a, b)
+
+
+def _no_alpha(alpha) -> bool:
+    """The default ``alpha=1`` (``True`` or ``1.0`` are not: torch checks those against the dtype)."""
+    return alpha.__class__ is int and alpha == 1
+
+
+def _check_alpha(np_dtype, alpha):
+    """torch's rules for ``alpha``: no float alpha for integer results, no bool alpha but for bool ones."""
+    if not _is_number(alpha):
+        raise TypeError(f"add(): argument 'alpha' must be Number, not {type(alpha).__name__}")
+    if isinstance(alpha, (bool, np.bool_)) and np_dtype != _BOOL_NP:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if np_dtype not in _FLOAT_NP and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+
+
+def add(input, other, *, alpha=1):  # noqa: A002 - torch's name
+    """``input + alpha * other``, broadcasting, in the promoted dtype."""
+    if _no_alpha(alpha):
+        out = _plain_binary(np.add, input, other)
+        if out is not None:
+            return out
+    np_dtype = _arith_dtype(input, other, "add")
+    if not _no_alpha(alpha):
+        _check_alpha(np_dtype, alpha)
+    return Add.apply(input, other, np_dtype, alpha)
+
+
+def _check_sub(input, other):  # noqa: A002 - torch's name
+    """torch refuses ``-`` with bools: ``a ^ b`` or ``~mask`` is what was meant."""
+    input_bool = getattr(input, "dtype", None) is dtypes.bool or input.__class__ is bool
+    other_bool = getattr(other, "dtype", None) is dtypes.bool or other.__class__ is bool
+    if input_bool and other_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if input_bool or other_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def sub(input, other, *, alpha=1):  # noqa: A002 - torch's name
+    """``input - alpha * other``, broadcasting, in the promoted dtype (never on bools)."""
+    if _no_alpha(alpha) and getattr(input, "dtype", None) is not dtypes.bool:
+        out = _plain_binary(np.subtract, input, other)
+        if out is not None:
+            return out
+    np_dtype = _arith_dtype(input, other, "sub")
+    _check_sub(input, other)
+    if not _no_alpha(alpha):
+        _check_alpha(np_dtype, alpha)
+    return Sub.apply(input, other, np_dtype, alpha)
+
+
+def mul(input, other):  # noqa: A002 - torch's name
+    """``input * other``, broadcasting, in the promoted dtype."""
+    out = _plain_binary(np.multiply, input, other)
+    if out is not None:
+        return out
+    return Mul.apply(input, other, _arith_dtype(input, other, "mul"))
+
+
+_ROUNDING_MODES = (None, "trunc", "floor")
+
+
+def div(input, other, *, rounding_mode=None):  # noqa: A002 - torch's name
+    """``input / other``: true division (integers give the default float dtype), or rounded.
+
+    ``rounding_mode='trunc'`` rounds toward zero (C's integer division), ``'floor'`` rounds
+    down (Python's ``//``); both keep integer dtypes.
+    """
+    if rounding_mode is None and input.__class__ is Tensor and input.dtype.is_floating_point:
+        out = _plain_binary(np.true_divide, input, other)
+        if out is not None:
+            return out
+    if rounding_mode not in _ROUNDING_MODES:
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    np_dtype = _arith_dtype(input, other, "div")
+    if rounding_mode is None:
+        if np_dtype not in _FLOAT_NP:
+            np_dtype = dtypes.get_default_dtype().numpy_dtype
+    elif np_dtype == _BOOL_NP:
+        raise _not_implemented("div_trunc_cpu" if rounding_mode == "trunc" else "div_floor_cpu", np_dtype)
+    return Div.apply(input, other, np_dtype, rounding_mode)
+
+
+subtract, multiply, divide = sub, mul, div
+
+
+def true_divide(input, other):  # noqa: A002 - torch's name
+    """``input / other`` without rounding (an alias of ``div``)."""
+    return div(input, other)
+
+
+def floor_divide(input, other):  # noqa: A002 - torch's name
+    """``input // other``: division rounded down, as Python's ``//``."""
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input, other):  # noqa: A002 - torch's name
+    """``input % other`` with Python's sign rule (the result takes the divisor's sign)."""
+    np_dtype = _arith_dtype(input, other, "remainder")
+    if np_dtype == _BOOL_NP:
+        raise _not_implemented("remainder_cpu", np_dtype)
+    return Remainder.apply(input, other, np_dtype)
+
+
+def fmod(input, other):  # noqa: A002 - torch's name
+    """C's remainder: the result takes the dividend's sign (``fmod(-3, 2) == -1``)."""
+    _require_tensor(input, "fmod")
+    np_dtype = _result_np_dtype(input, other)
+    if np_dtype == _BOOL_NP:
+        raise _not_implemented("fmod_cpu", np_dtype)
+    return Fmod.apply(input, other, np_dtype)
+
+
+def pow(input, exponent):  # noqa: A001, A002 - torch's names
+    """``input ** exponent``; an integer tensor to a negative integer number is an error, as in torch."""
+    np_dtype = _arith_dtype(input, exponent, "pow")
+    if np_dtype == _BOOL_NP and not _is_number(exponent):  # bool ** True/False is torch's x**1 / x**0 shortcut
+        raise _not_implemented("pow", np_dtype)
+    if _is_number(exponent):
+        if np_dtype.kind in "iu" and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        _check_fits(exponent, dtypes.FROM_NUMPY[np_dtype])  # torch converts a number exponent with a check
+    return Pow.apply(input, exponent, np_dtype)
+
+
+def maximum(input, other):  # noqa: A002 - torch's name
+    """The larger of two tensors, element by element (NaN wins, as in torch)."""
+    _require_tensor(input, "maximum")
+    _require_tensor(other, "maximum", "other", 2)
+    return Maximum.apply(input, other, _result_np_dtype(input, other))
+
+
+def minimum(input, other):  # noqa: A002 - torch's name
+    """The smaller of two tensors, element by element (NaN wins, as in torch)."""
+    _require_tensor(input, "minimum")
+    _require_tensor(other, "minimum", "other", 2)
+    return Minimum.apply(input, other, _result_np_dtype(input, other))
+
+
+# ====================================================================== unary Functions
+def _float_np_dtype(np_dtype):
+    """Floating dtypes stay; integers and bools compute in the default float dtype (``sqrt(int)``)."""
+    return np_dtype if np_dtype in _FLOAT_NP else dtypes.get_default_dtype().numpy_dtype
+
+
+def _unary(fn, x, np_dtype):
+    """``fn(x)`` computed in ``np_dtype``; a contiguous input of that dtype goes straight to NumPy."""
+    if x.dtype == np_dtype and x.flags.c_contiguous:
+        return _plain(fn(x))
+    return _elementwise(fn, (x,), np_dtype)
+
+
+def _float_unary(fn, x):
+    """A float function (exp, log...): integer inputs give the default float dtype, as in torch."""
+    return _unary(fn, x, _float_np_dtype(x.dtype))
+
+
+def _round_into(result, np_dtype, out=None):
+    """A float32 result rounded once to ``np_dtype`` (into ``out`` when given)."""
+    if out is None:
+        return result.astype(np_dtype)
+    np.copyto(out, result, casting="unsafe")
+    return out
+
+
+def _copy(x, out=None):
+    """The values unchanged (``floor`` of an integer tensor is a copy of it)."""
+    if out is None:
+        return x.copy()
+    np.copyto(out, x)
+    return out
+
+
+def _ones(x, out=None):
+    if out is None:
+        return np.ones(x.shape, x.dtype)
+    out.fill(1)
+    return out
+
+
+def _relu(x, out=None):
+    return np.maximum(x, x.dtype.type(0), out=out)
+
+
+def _sigmoid(x, out=None):
+    """``1 / (1 + exp(-x))``; float16/bfloat16 compute in float32 and round once, as torch does."""
+    if x.dtype in _HALF_NP:
+        return _round_into(_sigmoid(x.astype(np.float32)), x.dtype, out)
+    denominator = np.exp(np.negative(x))
+    denominator += 1
+    return np.reciprocal(denominator, out=out)
+
+
+def _rsqrt(x, out=None):
+    """``1 / sqrt(x)``, in float32 for the half types."""
+    if x.dtype in _HALF_NP:
+        return _round_into(_rsqrt(x.astype(np.float32)), x.dtype, out)
+    return np.reciprocal(np.sqrt(x), out=out)
+
+
+def _round_decimals(x, decimals, out=None):
+    """torch's rounding to ``decimals`` places: scale, round half to even, scale back."""
+    if x.dtype in _HALF_NP:
+        return _round_into(_round_decimals(x.astype(np.float32), decimals), x.dtype, out)
+    if decimals > 0:
+        scale = x.dtype.type(10.0 ** decimals)
+        return np.divide(np.rint(x * scale), scale, out=out)
+    scale = x.dtype.type(10.0 ** -decimals)
+    return np.multiply(np.rint(x / scale), scale, out=out)
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _unary(np.negative, x, x.dtype)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _unary(np.absolute, x, x.dtype)
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(np.sqrt, x)
+
+
+class Rsqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(_rsqrt, x)
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(np.exp, x)
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(np.log, x)
+
+
+class Log2(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(np.log2, x)
+
+
+class Log10(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(np.log10, x)
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(np.log1p, x)
+
+
+class Expm1(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(np.expm1, x)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(np.sin, x)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(np.cos, x)
+
+
+class Tan(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(np.tan, x)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(np.tanh, x)
+
+
+class Sigmoid(Function):
+    """``1 / (1 + exp(-x))``: large negative x overflows exp to inf, giving exactly 0, as in torch."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(_sigmoid, x)
+
+
+class Relu(Function):
+    """``max(x, 0)``; NaN stays NaN."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return _unary(_relu, x, x.dtype)
+
+
+class Reciprocal(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _float_unary(np.reciprocal, x)
+
+
+class Sign(Function):
+    """-1, 0 or 1; torch gives 0 for NaN (NumPy would give NaN)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        if x.dtype == _BOOL_NP:
+            return _unary(_copy, x, x.dtype)
+        out = _unary(np.sign, x, x.dtype)
+        if x.dtype in _FLOAT_NP:
+            out[np.isnan(out)] = 0
+        return out
+
+
+class Floor(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _unary(np.floor if x.dtype in _FLOAT_NP else _copy, x, x.dtype)
+
+
+class Ceil(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _unary(np.ceil if x.dtype in _FLOAT_NP else _copy, x, x.dtype)
+
+
+class Trunc(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _unary(np.trunc if x.dtype in _FLOAT_NP else _copy, x, x.dtype)
+
+
+class Round(Function):
+    """Round half to even (``round(2.5) == 2``); with ``decimals``, scale by 10**decimals first."""
+
+    @staticmethod
+    def forward(ctx, x, decimals=0):
+        if x.dtype not in _FLOAT_NP:
+            return _unary(_copy, x, x.dtype)
+        if decimals == 0:
+            return _unary(np.rint, x, x.dtype)
+        return _unary(lambda v, out=None: _round_decimals(v, decimals, out), x, x.dtype)
+
+
+# ====================================================================== unary: the public functions
+def _plain_unary(fn, x):
+    """``fn(x)`` straight from NumPy, or None: the fast path of unary ops.
+
+    For a contiguous float32/float64 tensor with nothing to record for autograd, NumPy's
+    result is torch's (same dtype, row-major), so the Function machinery can be skipped.
+    """
+    data = x._data
+    if x.requires_grad or not data.flags.c_contiguous or (data.dtype != _F32_NP and data.dtype != _F64_NP):
+        return None
+    return _wrap(_plain(fn(data)))
+
+
+def _check_not_bool(x, kernel: str):
+    if x.dtype is dtypes.bool:
+        raise _not_implemented(kernel, x._data.dtype)
+
+
+def neg(input):  # noqa: A002 - torch's name
+    """``-input`` (unsigned integers wrap around; bools refuse, as in torch)."""
+    _require_tensor(input, "neg")
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    out = _plain_unary(np.negative, input)
+    return out if out is not None else Neg.apply(input)
+
+
+negative = neg
+
+
+def positive(input):  # noqa: A002 - torch's name
+    """``+input``: the tensor itself (refused for bools, as in torch)."""
+    _require_tensor(input, "positive")
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def abs(input):  # noqa: A001, A002 - torch's names
+    """``|input|`` (``abs(int8(-128))`` stays -128, as integers wrap)."""
+    _require_tensor(input, "abs")
+    _check_not_bool(input, "abs_cpu")
+    out = _plain_unary(np.absolute, input)
+    return out if out is not None else Abs.apply(input)
+
+
+absolute = abs
+
+
+def sqrt(input):  # noqa: A002 - torch's name
+    """Square root (NaN for negative numbers); integer inputs give the default float dtype."""
+    _require_tensor(input, "sqrt")
+    out = _plain_unary(np.sqrt, input)
+    return out if out is not None else Sqrt.apply(input)
+
+
+def rsqrt(input):  # noqa: A002 - torch's name
+    """``1 / sqrt(input)``."""
+    _require_tensor(input, "rsqrt")
+    return Rsqrt.apply(input)
+
+
+def exp(input):  # noqa: A002 - torch's name
+    """``e ** input``."""
+    _require_tensor(input, "exp")
+    out = _plain_unary(np.exp, input)
+    return out if out is not None else Exp.apply(input)
+
+
+def log(input):  # noqa: A002 - torch's name
+    """Natural logarithm (``-inf`` at 0, NaN below)."""
+    _require_tensor(input, "log")
+    out = _plain_unary(np.log, input)
+    return out if out is not None else Log.apply(input)
+
+
+def log2(input):  # noqa: A002 - torch's name
+    _require_tensor(input, "log2")
+    return Log2.apply(input)
+
+
+def log10(input):  # noqa: A002 - torch's name
+    _require_tensor(input, "log10")
+    return Log10.apply(input)
+
+
+def log1p(input):  # noqa: A002 - torch's name
+    """``log(1 + input)``, accurate for small inputs."""
+    _require_tensor(input, "log1p")
+    return Log1p.apply(input)
+
+
+def expm1(input):  # noqa: A002 - torch's name
+    """``exp(input) - 1``, accurate for small inputs."""
+    _require_tensor(input, "expm1")
+    return Expm1.apply(input)
+
+
+def sin(input):  # noqa: A002 - torch's name
+    _require_tensor(input, "sin")
+    return Sin.apply(input)
+
+
+def cos(input):  # noqa: A002 - torch's name
+    _require_tensor(input, "cos")
+    return Cos.apply(input)
+
+
+def tan(input):  # noqa: A002 - torch's name
+    _require_tensor(input, "tan")
+    return Tan.apply(input)
+
+
+def tanh(input):  # noqa: A002 - torch's name
+    _require_tensor(input, "tanh")
+    out = _plain_unary(np.tanh, input)
+    return out if out is not None else Tanh.apply(input)
+
+
+def sigmoid(input):  # noqa: A002 - torch's name
+    """``1 / (1 + exp(-input))``, squashing any number into (0, 1)."""
+    _require_tensor(input, "sigmoid")
+    out = _plain_unary(_sigmoid, input)
+    return out if out is not None else Sigmoid.apply(input)
+
+
+def relu(input):  # noqa: A002 - torch's name
+    """``max(input, 0)``: negatives become 0."""
+    _require_tensor(input, "relu")
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("Boolean inputs not supported for relu")
+    out = _plain_unary(_relu, input)
+    return out if out is not None else Relu.apply(input)
+
+
+def square(input):  # noqa: A002 - torch's name
+    """``input ** 2`` (torch's ``pow(input, 2)``: bools give int64)."""
+    _require_tensor(input, "square")
+    return pow(input, 2)
+
+
+def reciprocal(input):  # noqa: A002 - torch's name
+    """``1 / input``; integer inputs give the default float dtype."""
+    _require_tensor(input, "reciprocal")
+    return Reciprocal.apply(input)
+
+
+def sign(input):  # noqa: A002 - torch's name
+    """-1, 0 or 1 by the sign of each element (0 for NaN)."""
+    _require_tensor(input, "sign")
+    return Sign.apply(input)
+
+
+def floor(input):  # noqa: A002 - torch's name
+    """Round down; integer tensors come back unchanged (a copy)."""
+    _require_tensor(input, "floor")
+    _check_not_bool(input, "floor_vml_cpu")
+    return Floor.apply(input)
+
+
+def ceil(input):  # noqa: A002 - torch's name
+    """Round up; integer tensors come back unchanged (a copy)."""
+    _require_tensor(input, "ceil")
+    _check_not_bool(input, "ceil_vml_cpu")
+    return Ceil.apply(input)
+
+
+def trunc(input):  # noqa: A002 - torch's name
+    """Round toward zero; integer tensors come back unchanged (a copy)."""
+    _require_tensor(input, "trunc")
+    _check_not_bool(input, "trunc_vml_cpu")
+    return Trunc.apply(input)
+
+
+def round(input, *, decimals=0):  # noqa: A001, A002 - torch's names
+    """Round half to even (``round(0.5) == 0``, ``round(1.5) == 2``), optionally to ``decimals`` places."""
+    _require_tensor(input, "round")
+    decimals = decimals.__index__()
+    if decimals != 0 and not input.dtype.is_floating_point:
+        raise _not_implemented("round_cpu", input._data.dtype)
+    _check_not_bool(input, "round_vml_cpu")
+    return Round.apply(input, decimals)
+
+
+# ====================================================================== clamp
+class Clamp(Function):
+    """``min(max(x, lo), hi)``; a bound of None is no bound. Bounds are numbers or arrays."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi, np_dtype):
+        bounds = [b for b in (lo, hi) if b is not None]
+        if builtins.any(b.__class__ is _ndarray for b in bounds):  # tensor bounds: three operands
+            return _elementwise(_clamp_fn(lo is not None, hi is not None), (x, *bounds), np_dtype)
+        lo = None if lo is None else _scalar_as(lo, np_dtype)
+        hi = None if hi is None else _scalar_as(hi, np_dtype)
+        return _unary(lambda v, out=None: _clamp_numbers(v, lo, hi, out), x, np_dtype)
+
+
+def _clamp_numbers(x, lo, hi, out):
+    if lo is not None:
+        x = np.maximum(x, lo, out=out)
+    if hi is not None:
+        x = np.minimum(x, hi, out=out)
+    return x
+
+
+def _clamp_fn(has_lo, has_hi):
+    def clamp_arrays(x, *bounds, out):
+        if has_lo:
+            x = np.maximum(x, bounds[0], out=out)
+        if has_hi:
+            x = np.minimum(x, bounds[-1], out=out)
+        return x
+    return clamp_arrays
+
+
+def clamp(input, min=None, max=None):  # noqa: A002 - torch's names
+    """Limit every element to ``[min, max]`` (numbers or tensors); with min > max, all become max."""
+    _require_tensor(input, "clamp")
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and not _is_operand(bound):
+            raise TypeError(f"clamp(): argument '{name}' must be Number, not {type(bound).__name__}")
+    bounds = [b for b in (min, max) if b is not None]
+    np_dtype = _result_np_dtype(input, *bounds)
+    tensor_bounds = builtins.any(isinstance(b, Tensor) for b in bounds)
+    if np_dtype == _BOOL_NP and (len(bounds) == 2 or not tensor_bounds):  # one tensor bound: max/min work
+        kernel = "clamp_cpu" if tensor_bounds else (
+            "clamp_scalar_cpu" if len(bounds) == 2 else "clamp_min_scalar_cpu" if min is not None
+            else "clamp_max_scalar_cpu")
+        raise _not_implemented(kernel, np_dtype)
+    if not tensor_bounds:
+        for b in bounds:
+            _check_fits(b, dtypes.FROM_NUMPY[np_dtype])
+    return Clamp.apply(input, min, max, np_dtype)
+
+
+def clip(input, min=None, max=None):  # noqa: A002 - torch's names
+    """An alias of ``clamp``."""
+    return clamp(input, min, max)
+
+
+# ====================================================================== comparisons and logic (no gradient)
+def _compare(ufunc, tensor, other, fname):
+    """``tensor <op> other`` as a bool tensor, compared in the promoted dtype (numbers wrap, as in torch)."""
+    out = _plain_binary(ufunc, tensor, other)
+    if out is not None:
+        return out
+    _require_tensor(tensor, fname)
+    if not _is_operand(other):
+        raise TypeError(f"{fname}() received an invalid combination of arguments - got (Tensor, "
+                        f"{type(other).__name__})")
+    b = other._data if isinstance(other, Tensor) else other
+    return _wrap(_elementwise(ufunc, (tensor._data, b), _result_np_dtype(tensor, other), _BOOL_NP))
+
+
+def eq(input, other):  # noqa: A002 - torch's name
+    """``input == other`` element by element."""
+    return _compare(np.equal, input, other, "eq")
+
+
+def ne(input, other):  # noqa: A002 - torch's name
+    """``input != other`` element by element."""
+    return _compare(np.not_equal, input, other, "ne")
+
+
+def lt(input, other):  # noqa: A002 - torch's name
+    """``input < other`` element by element."""
+    return _compare(np.less, input, other, "lt")
+
+
+def le(input, other):  # noqa: A002 - torch's name
+    """``input <= other`` element by element."""
+    return _compare(np.less_equal, input, other, "le")
+
+
+def gt(input, other):  # noqa: A002 - torch's name
+    """``input > other`` element by element."""
+    return _compare(np.greater, input, other, "gt")
+
+
+def ge(input, other):  # noqa: A002 - torch's name
+    """``input >= other`` element by element."""
+    return _compare(np.greater_equal, input, other, "ge")
+
+
+def _logical(ufunc, tensor, other, fname):
+    """A logical op: any dtypes in (nonzero is true), a bool tensor out."""
+    _require_tensor(tensor, fname)
+    _require_tensor(other, fname, "other", 2)
+    return _wrap(_elementwise(ufunc, (tensor._data, other._data), _result_np_dtype(tensor, other), _BOOL_NP))
+
+
+def logical_and(input, other):  # noqa: A002 - torch's name
+    """True where both are nonzero; any dtypes, a bool result."""
+    return _logical(np.logical_and, input, other, "logical_and")
+
+
+def logical_or(input, other):  # noqa: A002 - torch's name
+    """True where either is nonzero."""
+    return _logical(np.logical_or, input, other, "logical_or")
+
+
+def logical_xor(input, other):  # noqa: A002 - torch's name
+    """True where exactly one is nonzero."""
+    return _logical(np.logical_xor, input, other, "logical_xor")
+
+
+def logical_not(input):  # noqa: A002 - torch's name
+    """True where the element is zero."""
+    _require_tensor(input, "logical_not")
+    x = input._data
+    return _wrap(_elementwise(np.logical_not, (x,), x.dtype, _BOOL_NP))
+
+
+def _bitwise(ufunc, kernel, a, b):
+    """A bitwise op on bools or integers (numbers allowed on either side); floats have no bits to flip."""
+    np_dtype = _arith_dtype(a, b, kernel.split("_cpu")[0])
+    if np_dtype in _FLOAT_NP:
+        raise _not_implemented(kernel, np_dtype)
+    a = a._data if isinstance(a, Tensor) else a
+    b = b._data if isinstance(b, Tensor) else b
+    return _wrap(_elementwise(ufunc, (a, b), np_dtype))
+
+
+def bitwise_and(input, other):  # noqa: A002 - torch's name
+    """``input & other`` on bools (logical and) or integers (bit by bit)."""
+    return _bitwise(np.bitwise_and, "bitwise_and_cpu", input, other)
+
+
+def bitwise_or(input, other):  # noqa: A002 - torch's name
+    """``input | other`` on bools or integers."""
+    return _bitwise(np.bitwise_or, "bitwise_or_cpu", input, other)
+
+
+def bitwise_xor(input, other):  # noqa: A002 - torch's name
+    """``input ^ other`` on bools or integers."""
+    return _bitwise(np.bitwise_xor, "bitwise_xor_cpu", input, other)
+
+
+def bitwise_not(input):  # noqa: A002 - torch's name
+    """``~input``: logical not for bools, bit flip for integers (``~0 == -1``)."""
+    _require_tensor(input, "bitwise_not")
+    x = input._data
+    if x.dtype in _FLOAT_NP:
+        raise _not_implemented("bitwise_not_cpu", x.dtype)
+    return _wrap(_unary(np.invert, x, x.dtype))
+
+
+def _nan_like_check(tensor, fname):
+    _require_tensor(tensor, fname)
+    return tensor._data
+
+
+def isnan(input):  # noqa: A002 - torch's name
+    """True where the element is NaN (never, for integers)."""
+    x = _nan_like_check(input, "isnan")
+    if x.dtype in _FLOAT_NP:
+        return _wrap(_elementwise(np.isnan, (x,), x.dtype, _BOOL_NP))
+    return _wrap(_elementwise(np.not_equal, (x, x), x.dtype, _BOOL_NP))
+
+
+def isinf(input):  # noqa: A002 - torch's name
+    """True where the element is +inf or -inf."""
+    x = _nan_like_check(input, "isinf")
+    if x.dtype in _FLOAT_NP:
+        return _wrap(_elementwise(np.isinf, (x,), x.dtype, _BOOL_NP))
+    return _wrap(_filled_like(x, False))
+
+
+def isfinite(input):  # noqa: A002 - torch's name
+    """True where the element is neither infinite nor NaN (always, for integers)."""
+    x = _nan_like_check(input, "isfinite")
+    if x.dtype in _FLOAT_NP:
+        return _wrap(_elementwise(np.isfinite, (x,), x.dtype, _BOOL_NP))
+    return _wrap(_filled_like(x, True))
+
+
+def _filled_like(x, value) -> np.ndarray:
+    """A bool array shaped and laid out like ``x`` (torch's ``zeros_like``/``ones_like``)."""
+    out = _empty(x.shape, _BOOL_NP, _preserve_strides(x))
+    out.fill(value)
+    return out
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002 - torch's name
+    """``|input - other| <= atol + rtol * |other|`` element by element (exactly equal counts too).
+
+    Both tensors must have the same dtype, as in torch.
+    """
+    _require_tensor(input, "isclose")
+    _require_tensor(other, "isclose", "other", 2)
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{_TORCH_NAME[input.dtype]} did not match {_TORCH_NAME[other.dtype]}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    close = eq(input, other)  # exact equality: also what makes inf close to inf
+    if equal_nan and input.dtype.is_floating_point:
+        close._data |= isnan(input)._data & isnan(other)._data
+    if rtol == 0 and atol == 0:
+        return close
+    a, b = input, other
+    if a.dtype is dtypes.bool:  # bools have no subtraction: compare them as floats
+        a, b = a.to(dtypes.get_default_dtype()), b.to(dtypes.get_default_dtype())
+    allowed_error = add(abs(mul(b, rtol)), atol)
+    actual_error = abs(sub(a, b))
+    close._data |= isfinite(actual_error)._data & le(actual_error, allowed_error)._data
+    return close
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002 - torch's name
+    """True when ``isclose`` holds everywhere: the way to compare float results."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input, other) -> bool:  # noqa: A002 - torch's name
+    """True when both have the same shape and the same values (dtypes may differ)."""
+    _require_tensor(input, "equal")
+    _require_tensor(other, "equal", "other", 2)
+    if input._data.shape != other._data.shape:
+        return False
+    return bool(eq(input, other)._data.all())
+
+
+# ====================================================================== in-place operations
+def _check_no_internal_overlap(x):
+    """An expanded tensor shows one element at several places: writing into it is ambiguous."""
+    if 0 in x.strides:
+        for size, stride in zip(x.shape, x.strides):
+            if stride == 0 and size > 1:
+                raise RuntimeError(
+                    "unsupported operation: more than one element of the written-to tensor refers to a single "
+                    "memory location. Please clone() the tensor before performing the operation.")
+
+
+def _check_no_partial_overlap(x, y):
+    """torch refuses to write into memory an input only partly shares (``a[1:].add_(a[:-1])``)."""
+    if y.__class__ is not _ndarray or x is y or (x.base is None and y.base is None) or x.size == 0 or y.size == 0:
+        return
+    if not np.may_share_memory(x, y):
+        return
+    x_strides, y_strides = _element_strides(x), _element_strides(y)
+    if not (_is_non_overlapping_and_dense(x.shape, x_strides) and _is_non_overlapping_and_dense(y.shape, y_strides)):
+        return  # torch can't tell cheaply, and lets it through
+    x_begin, y_begin = x.__array_interface__["data"][0], y.__array_interface__["data"][0]
+    x_end, y_end = x_begin + x.nbytes, y_begin + y.nbytes
+    if x_begin == y_begin and x_end == y_end and x_strides == y_strides:
+        return  # the same memory, element for element: fine
+    if x_begin < y_end and y_begin < x_end:
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
+            "memory location. Please clone() the tensor before performing the operation.")
+
+
+def _can_cast(src: dtypes.dtype, dst: dtypes.dtype) -> bool:
+    """torch's in-place rule: never float -> integer, never non-bool -> bool."""
+    if src.is_floating_point and not dst.is_floating_point:
+        return False
+    return not (src is not dtypes.bool and dst is dtypes.bool)
+
+
+def _check_leaf(self):
+    """Autograd's rule, checked first: a leaf that requires grad may only change under ``no_grad()``
+    (its gradient is computed from its value; the optimizer's update runs under no_grad)."""
+    if self.requires_grad and self.grad_fn is None and STATE.enabled:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _check_writable(self, *inputs):
+    """The overlap checks torch makes before an in-place op writes into ``self``."""
+    x = self._data
+    _check_no_internal_overlap(x)
+    for other in inputs:
+        if isinstance(other, Tensor):
+            _check_no_partial_overlap(x, other._data)
+
+
+def _check_inplace_shape(self, *others):
+    """Only the other operands may broadcast: ``self``'s shape can't grow in place."""
+    shape = self._data.shape
+    for other in others:
+        if isinstance(other, Tensor):
+            shape = _broadcast_pair(shape, other._data.shape)
+    if shape != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                           f"{list(shape)}")
+
+
+def _check_can_cast(result_np_dtype, self):
+    result = dtypes.FROM_NUMPY[np.dtype(result_np_dtype)]
+    if not _can_cast(result, self.dtype):
+        raise RuntimeError(f"result type {_TORCH_NAME[result]} can't be cast to the desired output type "
+                           f"{_TORCH_NAME[self.dtype]}")
+
+
+def _inplace(self, result: Tensor):
+    """Write an out-of-place ``result`` into ``self``'s memory, where every view of ``self`` sees it."""
+    np.copyto(self._data, result._data, casting="unsafe")
+    self._bump_version()
+    return self
+
+
+def _inplace_binary(self, other, result_np_dtype, compute):
+    """The general in-place path, with torch's checks in torch's order.
+
+    1. neither memory overlap problem (checked by the caller after its op's own checks);
+    2. ``other`` broadcasts to ``self``'s shape (never the other way round);
+    3. the result dtype can be cast to ``self``'s (no float result into an int tensor);
+    then ``compute()`` makes the out-of-place result, which is written into ``self``.
+    """
+    _check_writable(self, other)
+    _check_inplace_shape(self, other)
+    _check_can_cast(result_np_dtype, self)
+    return _inplace(self, compute())
+
+
+def _inplace_unary(self, result_np_dtype, compute):
+    _check_leaf(self)
+    _check_writable(self)
+    _check_can_cast(result_np_dtype, self)
+    return _inplace(self, compute())
+
+
+def _plain_inplace(self, other) -> bool:
+    """True when ``self op= other`` can go straight to NumPy, writing into ``self``'s memory.
+
+    That is: nothing to record for autograd, ``self`` not expanded, and ``other`` either a
+    tensor of the same dtype and shape that doesn't partly share ``self``'s memory, or a
+    Python number on a float32/float64 tensor (where it fits without overflow).
+    """
+    if self.requires_grad:
+        return False
+    x = self._data
+    if 0 in x.strides:
+        return False
+    if other.__class__ is Tensor:
+        y = other._data
+        return (other.dtype is self.dtype and y.shape == x.shape and not other.requires_grad
+                and (x is y or (x.base is None and y.base is None) or not np.may_share_memory(x, y)))
+    if other.__class__ is float or other.__class__ is int:
+        return x.dtype == _F64_NP or (x.dtype == _F32_NP and -_F32_MAX <= other <= _F32_MAX)
+    return False
+
+
+def _plain_alpha(self, alpha) -> bool:
+    """An ``alpha`` the fast path may take: a Python int or float, for a float tensor."""
+    return (alpha.__class__ is float or alpha.__class__ is int) and self._data.dtype in _FLOAT_NP
+
+
+def _plain_operand(other, np_dtype):
+    return other._data if other.__class__ is Tensor else np_dtype.type(other)
+
+
+def add_(self, other, *, alpha=1):
+    """In-place ``add``: ``self += alpha * other``, written into ``self``'s memory."""
+    if _plain_inplace(self, other) and (_no_alpha(alpha) or _plain_alpha(self, alpha)):
+        x = self._data
+        y = _plain_operand(other, x.dtype)
+        np.add(x, y if alpha == 1 else y * x.dtype.type(alpha), out=x)
+        self._bump_version()
+        return self
+    _check_leaf(self)  # the fast path above never takes a tensor that requires grad
+    return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: add(self, other, alpha=alpha))
+
+
+def sub_(self, other, *, alpha=1):
+    """In-place ``sub``: ``self -= alpha * other``."""
+    if (self.dtype is not dtypes.bool and _plain_inplace(self, other)
+            and (_no_alpha(alpha) or _plain_alpha(self, alpha))):
+        x = self._data
+        y = _plain_operand(other, x.dtype)
+        np.subtract(x, y if alpha == 1 else y * x.dtype.type(alpha), out=x)
+        self._bump_version()
+        return self
+    _check_leaf(self)  # the fast path above never takes a tensor that requires grad
+    _check_sub(self, other)
+    return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: sub(self, other, alpha=alpha))
+
+
+def mul_(self, other):
+    """In-place ``mul``: ``self *= other``."""
+    if _plain_inplace(self, other):
+        x = self._data
+        np.multiply(x, _plain_operand(other, x.dtype), out=x)
+        self._bump_version()
+        return self
+    _check_leaf(self)  # the fast path above never takes a tensor that requires grad
+    return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: mul(self, other))
+
+
+def div_(self, other, *, rounding_mode=None):
+    """In-place ``div`` (an integer tensor needs a ``rounding_mode``: ``x / 2`` isn't an integer)."""
+    if rounding_mode is None and self.dtype.is_floating_point and _plain_inplace(self, other):
+        x = self._data
+        np.true_divide(x, _plain_operand(other, x.dtype), out=x)
+        self._bump_version()
+        return self
+    _check_leaf(self)  # the fast path above never takes a tensor that requires grad
+    np_dtype = _result_np_dtype(self, other)
+    if rounding_mode is None:
+        np_dtype = _float_np_dtype(np_dtype)
+    return _inplace_binary(self, other, np_dtype, lambda: div(self, other, rounding_mode=rounding_mode))
+
+
+def true_divide_(self, other):
+    return div_(self, other)
+
+
+def floor_divide_(self, other):
+    """In-place ``//``."""
+    _check_leaf(self)
+    return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: floor_divide(self, other))
+
+
+def remainder_(self, other):
+    _check_leaf(self)
+    return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: remainder(self, other))
+
+
+def fmod_(self, other):
+    _check_leaf(self)
+    return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: fmod(self, other))
+
+
+def pow_(self, exponent):
+    """In-place ``pow``."""
+    _check_leaf(self)
+    np_dtype = _result_np_dtype(self, exponent)
+    if np_dtype.kind in "iu" and _is_number(exponent) and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return _inplace_binary(self, exponent, np_dtype, lambda: pow(self, exponent))
+
+
+def clamp_(self, min=None, max=None):  # noqa: A002 - torch's names
+    """In-place ``clamp``; number bounds must not change the dtype (no float bounds on an int tensor)."""
+    _check_leaf(self)
+    bounds = [b for b in (min, max) if b is not None]
+    np_dtype = _result_np_dtype(self, *bounds) if bounds else self._data.dtype
+    if not builtins.any(isinstance(b, Tensor) for b in bounds):
+        if np_dtype != self._data.dtype:  # torch's clamp-with-numbers check, made before anything else
+            raise RuntimeError(f"result type {torch_name(np_dtype)} can't be cast to the desired output type "
+                               f"{CPP_TYPE_NAME[self.dtype]}")
+        _check_writable(self)
+        return _inplace(self, clamp(self, min, max))
+    _check_writable(self, *bounds)
+    _check_inplace_shape(self, *bounds)
+    _check_can_cast(np_dtype, self)
+    return _inplace(self, clamp(self, min, max))
+
+
+def clip_(self, min=None, max=None):  # noqa: A002 - torch's names
+    return clamp_(self, min, max)
+
+
+def _float_result(self):
+    return _float_np_dtype(self._data.dtype)
+
+
+def neg_(self):
+    _check_leaf(self)
+    if self.dtype is dtypes.bool:
+        neg(self)  # raises torch's error, before any other check
+    return _inplace_unary(self, self._data.dtype, lambda: neg(self))
+
+
+def abs_(self):
+    return _inplace_unary(self, self._data.dtype, lambda: abs(self))
+
+
+def sqrt_(self):
+    return _inplace_unary(self, _float_result(self), lambda: sqrt(self))
+
+
+def rsqrt_(self):
+    return _inplace_unary(self, _float_result(self), lambda: rsqrt(self))
+
+
+def exp_(self):
+    return _inplace_unary(self, _float_result(self), lambda: exp(self))
+
+
+def log_(self):
+    return _inplace_unary(self, _float_result(self), lambda: log(self))
+
+
+def sin_(self):
+    return _inplace_unary(self, _float_result(self), lambda: sin(self))
+
+
+def cos_(self):
+    return _inplace_unary(self, _float_result(self), lambda: cos(self))
+
+
+def tanh_(self):
+    return _inplace_unary(self, _float_result(self), lambda: tanh(self))
+
+
+def sigmoid_(self):
+    return _inplace_unary(self, _float_result(self), lambda: sigmoid(self))
+
+
+def relu_(self):
+    _check_leaf(self)
+    if self.dtype is dtypes.bool:
+        relu(self)  # raises torch's error, before any other check
+    return _inplace_unary(self, self._data.dtype, lambda: relu(self))
+
+
+def square_(self):
+    return _inplace_unary(self, _result_np_dtype(self, 2), lambda: square(self))
+
+
+def reciprocal_(self):
+    return _inplace_unary(self, _float_result(self), lambda: reciprocal(self))
+
+
+def sign_(self):
+    return _inplace_unary(self, self._data.dtype, lambda: sign(self))
+
+
+def floor_(self):
+    return _inplace_unary(self, self._data.dtype, lambda: floor(self))
+
+
+def ceil_(self):
+    return _inplace_unary(self, self._data.dtype, lambda: ceil(self))
+
+
+def trunc_(self):
+    return _inplace_unary(self, self._data.dtype, lambda: trunc(self))
+
+
+def round_(self, *, decimals=0):
+    return _inplace_unary(self, self._data.dtype, lambda: round(self, decimals=decimals))
+
+
+def zero_(self):
+    """Set every element to 0, in place (views see it; expanded tensors are allowed)."""
+    _check_leaf(self)
+    self._data.fill(0)
+    self._bump_version()
+    return self
+
+
+def fill_(self, value):
+    """Set every element to ``value`` (a number or a 0-d tensor), converted to ``self``'s dtype."""
+    _check_leaf(self)
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value._data.ndim} dimensions.")
+        _check_no_internal_overlap(self._data)  # torch checks this for a tensor value (not for a number)
+        value = value.item()
+    if not _is_number(value):
+        raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
+    if not (self.dtype in (dtypes.float16, dtypes.bfloat16) and self._data.size == 1):  # torch's quirk
+        _check_fits(value, self.dtype)
+    self._data.fill(_scalar_as(value, self._data.dtype))
+    self._bump_version()
+    return self
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast to ``self``'s shape, cast to its dtype) into ``self``'s memory."""
+    _check_leaf(self)
+    x = self._data
+    if isinstance(src, Tensor):
+        y = src._data
+        if y is x:
+            return self
+        _check_no_internal_overlap(x)
+        _check_no_partial_overlap(x, y)
+        _check_inplace_shape(self, src)
+    elif _is_number(src):  # torch copies a number as a 0-d tensor of its own dtype
+        _check_no_internal_overlap(x)
+        y = np.array(src)
+    else:
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+    np.copyto(x, y, casting="unsafe")
+    self._bump_version()
+    return self
+
+
+# ====================================================================== operators
+def _number_or_tensor(fn):
+    """Turn ``fn(a, b)`` into an operator method that returns NotImplemented for foreign operands,
+    so Python can try the other operand's method (or raise its usual TypeError)."""
+    def operator(self, other):
+        if other.__class__ is not Tensor and not _is_operand(other):
+            return NotImplemented
+        return fn(self, other)
+    operator.__name__ = fn.__name__
+    operator.__doc__ = fn.__doc__
+    return operator
+
+
+def __add__(self, other):
+    """``self + other``; the fast path first, as this is the most common op of all."""
+    out = _plain_binary(np.add, self, other)
+    if out is not None:
+        return out
+    if other.__class__ is not Tensor and not _is_operand(other):
+        return NotImplemented
+    return add(self, other)
+
+
+def __sub__(self, other):
+    if self.dtype is not dtypes.bool:
+        out = _plain_binary(np.subtract, self, other)
+        if out is not None:
+            return out
+    if other.__class__ is not Tensor and not _is_operand(other):
+        return NotImplemented
+    return sub(self, other)
+
+
+def __mul__(self, other):
+    out = _plain_binary(np.multiply, self, other)
+    if out is not None:
+        return out
+    if other.__class__ is not Tensor and not _is_operand(other):
+        return NotImplemented
+    return mul(self, other)
+
+
+__radd__ = _number_or_tensor(add)  # 2 + t is t + 2, as in torch
+__rsub__ = _number_or_tensor(lambda self, other: sub(other, self))
+__rmul__ = _number_or_tensor(mul)
+__truediv__ = _number_or_tensor(div)
+__rtruediv__ = _number_or_tensor(lambda self, other: mul(reciprocal(self), other))  # torch's own recipe
+__floordiv__ = _number_or_tensor(floor_divide)
+__rfloordiv__ = _number_or_tensor(lambda self, other: floor_divide(other, self))
+__mod__ = _number_or_tensor(remainder)
+__rmod__ = _number_or_tensor(lambda self, other: remainder(other, self))
+__pow__ = _number_or_tensor(pow)
+__rpow__ = _number_or_tensor(lambda self, other: pow(other, self))
+__and__ = _number_or_tensor(bitwise_and)
+__rand__ = _number_or_tensor(lambda self, other: bitwise_and(other, self))
+__or__ = _number_or_tensor(bitwise_or)
+__ror__ = _number_or_tensor(lambda self, other: bitwise_or(other, self))
+__xor__ = _number_or_tensor(bitwise_xor)
+__rxor__ = _number_or_tensor(lambda self, other: bitwise_xor(other, self))
+__eq__ = _number_or_tensor(eq)
+__ne__ = _number_or_tensor(ne)
+__lt__ = _number_or_tensor(lt)
+__le__ = _number_or_tensor(le)
+__gt__ = _number_or_tensor(gt)
+__ge__ = _number_or_tensor(ge)
+
+
+def __invert__(self):
+    """``~self``: logical not of a bool mask, bit flip of integers."""
+    if self.dtype.is_floating_point:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return bitwise_not(self)
+
+
+def __iand__(self, other):
+    _check_leaf(self)
+    return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: bitwise_and(self, other))
+
+
+def __ior__(self, other):
+    _check_leaf(self)
+    return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: bitwise_or(self, other))
+
+
+def __ixor__(self, other):
+    _check_leaf(self)
+    return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: bitwise_xor(self, other))
+
+
+# ---- Tensor methods defined here
+Tensor.__add__ = __add__
+Tensor.__radd__ = __radd__
+Tensor.__iadd__ = add_
+Tensor.__sub__ = __sub__
+Tensor.__rsub__ = __rsub__
+Tensor.__isub__ = sub_
+Tensor.__mul__ = __mul__
+Tensor.__rmul__ = __rmul__
+Tensor.__imul__ = mul_
+Tensor.__truediv__ = __truediv__
+Tensor.__rtruediv__ = __rtruediv__
+Tensor.__itruediv__ = div_
+Tensor.__floordiv__ = __floordiv__
+Tensor.__rfloordiv__ = __rfloordiv__
+Tensor.__ifloordiv__ = floor_divide_
+Tensor.__mod__ = __mod__
+Tensor.__rmod__ = __rmod__
+Tensor.__imod__ = remainder_
+Tensor.__pow__ = __pow__
+Tensor.__rpow__ = __rpow__
+Tensor.__ipow__ = pow_
+Tensor.__neg__ = neg
+Tensor.__pos__ = positive
+Tensor.__abs__ = abs
+Tensor.__invert__ = __invert__
+Tensor.__and__ = __and__
+Tensor.__rand__ = __rand__
+Tensor.__iand__ = __iand__
+Tensor.__or__ = __or__
+Tensor.__ror__ = __ror__
+Tensor.__ior__ = __ior__
+Tensor.__xor__ = __xor__
+Tensor.__rxor__ = __rxor__
+Tensor.__ixor__ = __ixor__
+Tensor.__eq__ = __eq__
+Tensor.__ne__ = __ne__
+Tensor.__lt__ = __lt__
+Tensor.__le__ = __le__
+Tensor.__gt__ = __gt__
+Tensor.__ge__ = __ge__
+Tensor.add = add
+Tensor.sub = sub
+Tensor.subtract = sub
+Tensor.mul = mul
+Tensor.multiply = mul
+Tensor.div = div
+Tensor.divide = div
+Tensor.true_divide = true_divide
+Tensor.floor_divide = floor_divide
+Tensor.remainder = remainder
+Tensor.fmod = fmod
+Tensor.pow = pow
+Tensor.maximum = maximum
+Tensor.minimum = minimum
+Tensor.neg = neg
+Tensor.negative = neg
+Tensor.positive = positive
+Tensor.abs = abs
+Tensor.absolute = abs
+Tensor.sqrt = sqrt
+Tensor.rsqrt = rsqrt
+Tensor.exp = exp
+Tensor.log = log
+Tensor.log2 = log2
+Tensor.log10 = log10
+Tensor.log1p = log1p
+Tensor.expm1 = expm1
+Tensor.sin = sin
+Tensor.cos = cos
+Tensor.tan = tan
+Tensor.tanh = tanh
+Tensor.sigmoid = sigmoid
+Tensor.relu = relu
+Tensor.square = square
+Tensor.reciprocal = reciprocal
+Tensor.sign = sign
+Tensor.floor = floor
+Tensor.ceil = ceil
+Tensor.round = round
+Tensor.trunc = trunc
+Tensor.clamp = clamp
+Tensor.clip = clip
+Tensor.eq = eq
+Tensor.ne = ne
+Tensor.lt = lt
+Tensor.le = le
+Tensor.gt = gt
+Tensor.ge = ge
+Tensor.logical_and = logical_and
+Tensor.logical_or = logical_or
+Tensor.logical_xor = logical_xor
+Tensor.logical_not = logical_not
+Tensor.bitwise_and = bitwise_and
+Tensor.bitwise_or = bitwise_or
+Tensor.bitwise_xor = bitwise_xor
+Tensor.bitwise_not = bitwise_not
+Tensor.isnan = isnan
+Tensor.isinf = isinf
+Tensor.isfinite = isfinite
+Tensor.isclose = isclose
+Tensor.allclose = allclose
+Tensor.equal = equal
+Tensor.add_ = add_
+Tensor.sub_ = sub_
+Tensor.subtract_ = sub_
+Tensor.mul_ = mul_
+Tensor.multiply_ = mul_
+Tensor.div_ = div_
+Tensor.divide_ = div_
+Tensor.true_divide_ = true_divide_
+Tensor.floor_divide_ = floor_divide_
+Tensor.remainder_ = remainder_
+Tensor.fmod_ = fmod_
+Tensor.pow_ = pow_
+Tensor.clamp_ = clamp_
+Tensor.clip_ = clip_
+Tensor.neg_ = neg_
+Tensor.negative_ = neg_
+Tensor.abs_ = abs_
+Tensor.sqrt_ = sqrt_
+Tensor.rsqrt_ = rsqrt_
+Tensor.exp_ = exp_
+Tensor.log_ = log_
+Tensor.sin_ = sin_
+Tensor.cos_ = cos_
+Tensor.tanh_ = tanh_
+Tensor.sigmoid_ = sigmoid_
+Tensor.relu_ = relu_
+Tensor.square_ = square_
+Tensor.reciprocal_ = reciprocal_
+Tensor.sign_ = sign_
+Tensor.floor_ = floor_
+Tensor.ceil_ = ceil_
+Tensor.trunc_ = trunc_
+Tensor.round_ = round_
+Tensor.zero_ = zero_
+Tensor.fill_ = fill_
+Tensor.copy_ = copy_

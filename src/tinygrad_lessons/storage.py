@@ -43,8 +43,8 @@ def storage_of(array: np.ndarray) -> np.ndarray:
     storage is that block read in memory order. Arrays handed in from outside
     (``from_numpy``) may have gaps; their storage then spans first to last element.
     """
-    if array.size == 0:
-        return np.empty(0, array.dtype)
+    if array.size == 0:  # an empty storage at the array's own address: storage_offset() is 0
+        return np.lib.stride_tricks.as_strided(array, shape=(0,), strides=(array.itemsize,))
     if array.flags.c_contiguous:
         return array.reshape(-1)
     if any(s < 0 for s in array.strides):

@@ -10,6 +10,8 @@ are one and the same code.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from . import dtypes
@@ -36,17 +38,27 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_storage", "dtype", "device", "requires_grad", "grad", "grad_fn",
-                 "_version", "__weakref__")
+                 "_version_counter", "_output_nr", "_grad_accumulator", "__weakref__")
     __array_priority__ = 1000  # numpy scalars on the left defer to our operators
 
-    def __init__(self, *args, dtype=None, device=None):
-        """The legacy constructor: ``Tensor([1, 2])`` (always a float) or ``Tensor(2, 3)``."""
+    def __init__(self, *args, device=None):
+        """The legacy constructor: ``Tensor([1, 2])`` (data, as the default float dtype),
+        ``Tensor(2, 3)`` (uninitialised, that shape) or ``Tensor(other)`` (the same memory)."""
         from .creation import empty, tensor
 
-        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
-            src = tensor(args[0], dtype=dtype or dtypes.get_default_dtype(), device=device)
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            other = args[0]
+            _init_from_array(self, other._data, other._get_storage(), False)
+            if other._version_counter is None:
+                other._version_counter = [0]
+            self._version_counter = other._version_counter  # an alias: in-place writes count for both
+            return
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer, Size)):
+            if not isinstance(args[0], (list, tuple, range, np.ndarray, str)):
+                raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+            src = tensor(args[0], dtype=dtypes.get_default_dtype(), device=device)
         else:
-            src = empty(*args, dtype=dtype, device=device)
+            src = empty(*(args or (0,)), device=device)
         _init_from_array(self, src._data, None, False)
 
     # ------------------------------------------------------------------ attributes
@@ -58,6 +70,8 @@ class Tensor:
         """The shape, or the length of one dimension (``dim`` may be negative)."""
         if dim is None:
             return Size(self._data.shape)
+        if not self._data.ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     @property
@@ -91,6 +105,8 @@ class Tensor:
         strides = tuple(s // itemsize for s in self._data.strides)
         if dim is None:
             return strides
+        if not self._data.ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return strides[_wrap_dim(dim, self._data.ndim)]
 
     def storage_offset(self) -> int:
@@ -181,9 +197,13 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def __float__(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self):
@@ -201,18 +221,91 @@ class Tensor:
 
     # ------------------------------------------------------------------ copies and casts
     def clone(self, *, memory_format=None) -> Tensor:
-        """A copy with its own storage; keeps the strides' order as torch does for dense tensors."""
-        return _wrap(self._data.copy(order="K"))
+        """A copy with its own storage, in the same memory order (torch's ``preserve_format``)."""
+        if self.requires_grad:  # recorded (CloneBackward0); see copy_ops.py
+            from .copy_ops import Clone
+
+            return Clone.apply(self, False)
+        from .creation import copy_preserving_layout
+
+        return _wrap(copy_preserving_layout(self._data))
 
     def contiguous(self, memory_format=None) -> Tensor:
         """``self`` if already row-major, else a row-major copy."""
         if self.is_contiguous():
             return self
+        if self.requires_grad:
+            from .copy_ops import Clone
+
+            return Clone.apply(self, True)
         return _wrap(np.ascontiguousarray(self._data))
 
+    # ------------------------------------------------------------------ autograd (chapter 4)
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+        """Add d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+        from .engine import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def requires_grad_(self, requires_grad=True) -> Tensor:
+        """Ask autograd to track operations on this (leaf) tensor."""
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+            )
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor too (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            retained = self.grad_fn.__dict__.setdefault("_retained", {})
+            retained[self._output_nr] = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        node = self.grad_fn
+        return node is not None and self._output_nr in getattr(node, "_retained", {})
+
+    @property
+    def output_nr(self) -> int:
+        return self._output_nr
+
     def detach(self) -> Tensor:
-        """A tensor sharing this one's storage but cut out of the autograd graph."""
-        return _wrap(self._data, self._get_storage())
+        """A tensor sharing this one's storage (and version counter) but cut out of the graph."""
+        if self._version_counter is None:
+            self._version_counter = [0]
+        out = _wrap(self._data, self._get_storage())
+        out._version_counter = self._version_counter
+        return out
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor out of the graph, in place: it becomes a leaf."""
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has had (shared by views)."""
+        counter = self._version_counter
+        return counter[0] if counter else 0
+
+    def _version_now(self) -> int:
+        counter = self._version_counter
+        return counter[0] if counter else 0
+
+    def _bump_version(self) -> None:
+        """Record an in-place write, so saved copies of this memory are known to be stale."""
+        if self._version_counter is None:
+            self._version_counter = [1]
+        else:
+            self._version_counter[0] += 1
 
     def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False, memory_format=None) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other_tensor)``.
@@ -233,9 +326,17 @@ class Tensor:
                     dtype = dtypes.as_dtype(arg)
         if device is not None:
             as_device(device)  # the CPU is the only device here; others raise a clear error
-        if dtype is None or dtypes.as_dtype(dtype) is self.dtype:
-            return self.clone() if copy else self
-        return _wrap(self._data.astype(dtypes.as_dtype(dtype).numpy_dtype))
+        same_dtype = dtype is None or dtypes.as_dtype(dtype) is self.dtype
+        if same_dtype and not copy:
+            return self
+        np_dtype = self._data.dtype if same_dtype else dtypes.as_dtype(dtype).numpy_dtype
+        if self.requires_grad:  # recorded (ToCopyBackward0); see copy_ops.py
+            from .copy_ops import ToCopy
+
+            return ToCopy.apply(self, np_dtype)
+        from .creation import copy_preserving_layout  # the copy keeps the memory order, as torch's does
+
+        return _wrap(copy_preserving_layout(self._data, np_dtype))
 
     def type(self, dtype=None):
         """Without an argument, torch's type string (``'torch.FloatTensor'``); else a cast."""
@@ -324,7 +425,9 @@ def _init_from_array(t, data, storage, requires_grad):
     t.requires_grad = requires_grad
     t.grad = None
     t.grad_fn = None
-    t._version = None
+    t._version_counter = None
+    t._output_nr = 0
+    t._grad_accumulator = None
 
 
 def _wrap(data, storage=None, requires_grad=False) -> Tensor:
@@ -337,7 +440,9 @@ def _wrap(data, storage=None, requires_grad=False) -> Tensor:
     t.requires_grad = requires_grad
     t.grad = None
     t.grad_fn = None
-    t._version = None
+    t._version_counter = None
+    t._output_nr = 0
+    t._grad_accumulator = None
     return t
 
 
@@ -347,18 +452,21 @@ def _rebuild(data, requires_grad):
 
 def _wrap_dim(dim, ndim: int) -> int:
     """A dimension index made non-negative, with torch's error when it is out of range."""
-    dim = dim.__index__()
+    try:
+        dim = dim.__index__()
+    except AttributeError:
+        raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}") from None
     lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
     if not lo <= dim <= hi:
         raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
-    return dim + ndim if dim < 0 else dim
+    return dim + (ndim or 1) if dim < 0 else dim  # a 0-d tensor's dim -1 is dim 0
 
 
 def _is_contiguous(shape, strides) -> bool:
+    if 0 in shape:  # no elements: any strides will do
+        return True
     expected = 1
     for size, stride in zip(reversed(shape), reversed(strides)):
-        if size == 0:
-            return True
         if size != 1:
             if stride != expected:
                 return False

@@ -1,0 +1,69 @@
+"""Activation layers: the nonlinearities between linear layers, as modules.
+
+Without a nonlinearity, a stack of linear layers is just one linear map. Each class
+here only stores its options and calls the function of the same name in
+``nn.functional``, where the math (and its gradient) lives.
+"""
+
+from __future__ import annotations
+
+from . import functional as F
+from .module import Module
+
+__all__ = ["ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
+
+
+class ReLU(Module):
+    """``max(x, 0)``."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):  # noqa: A002 - torch's name
+        return F.relu(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Sigmoid(Module):
+    """``1 / (1 + exp(-x))``."""
+
+    def forward(self, input):  # noqa: A002 - torch's name
+        return F.sigmoid(input)
+
+
+class Tanh(Module):
+    """``tanh(x)``."""
+
+    def forward(self, input):  # noqa: A002 - torch's name
+        return F.tanh(input)
+
+
+class Softmax(Module):
+    """Probabilities along ``dim``."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):  # noqa: A002 - torch's name
+        return F.softmax(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """Log-probabilities along ``dim`` (pair it with ``NLLLoss``, or use ``CrossEntropyLoss`` on logits)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):  # noqa: A002 - torch's name
+        return F.log_softmax(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"

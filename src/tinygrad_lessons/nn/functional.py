@@ -1,0 +1,853 @@
+"""``nn.functional``: the layers' math as plain functions (``F.relu(x)``, ``F.cross_entropy(...)``).
+
+The operations a network runs at every step are written here as *fused* ``Function``s:
+one forward and one hand-derived backward each, instead of a chain of small ops. For a
+linear layer or a loss that is several times less Python per training step, and the
+backward formulas are the ones worth learning:
+
+=================  =======================================  ==========================================
+operation          forward                                  backward (``g`` = gradient of the output)
+=================  =======================================  ==========================================
+``linear``         ``y = x @ W.T + b``                      ``dx = g @ W``, ``dW = g.T @ x``, ``db = g.sum(0)``
+``relu``           ``y = max(x, 0)``                        ``g * (y > 0)``
+``sigmoid``        ``y = 1 / (1 + exp(-x))``                ``g * y * (1 - y)``
+``tanh``           ``y = tanh(x)``                          ``g * (1 - y²)``
+``softmax``        ``y = exp(x - max) / sum(...)``          ``y * (g - sum(g * y))``
+``log_softmax``    ``y = x - max - log(sum(exp(x - max)))`` ``g - exp(y) * sum(g)``
+``cross_entropy``  ``-log_softmax(x)[target]``, averaged    ``(softmax(x) - one_hot(target)) / N``
+``mse_loss``       ``mean((x - t)²)``                       ``2 (x - t) / N``
+=================  =======================================  ==========================================
+
+Two details matter for numbers: softmax and log-softmax subtract the row's maximum
+first, so ``exp`` never overflows (``softmax([1000., 1001.])`` works), and
+``cross_entropy`` never computes ``log(softmax)``: it uses log-softmax directly, which
+stays finite where the probability underflows to 0.
+
+Each backward has two branches. Normally it works on the NumPy arrays (fast). Inside
+``backward(create_graph=True)`` grad mode is on, and the same formula is written with
+tensor operations so that it is recorded too and can be differentiated again.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from .. import dtypes
+from ..creation import empty_strided_array
+from ..function import Function
+from ..grad_mode import STATE
+from ..math_ops import _result_strides  # torch's layout rule for elementwise results
+from ..random import rand
+from ..tensor import Tensor, _wrap, _wrap_dim
+
+__all__ = [
+    "relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "dropout",
+    "cross_entropy", "nll_loss", "mse_loss", "one_hot",
+]
+
+_FLOAT32 = np.dtype(np.float32)
+_HALF_TYPES = (dtypes.float16.numpy_dtype, dtypes.bfloat16.numpy_dtype)
+_HALF_SET = frozenset(_HALF_TYPES)
+
+#: torch's names for dtypes in messages such as "expected scalar type Float but found Double"
+_TYPE_NAMES = {
+    dtypes.bool: "Bool", dtypes.uint8: "Byte", dtypes.int8: "Char", dtypes.int16: "Short",
+    dtypes.int32: "Int", dtypes.int64: "Long", dtypes.float16: "Half", dtypes.bfloat16: "BFloat16",
+    dtypes.float32: "Float", dtypes.float64: "Double",
+}
+#: ... and the C++ names some matmul messages use ("float != double")
+_C_TYPE_NAMES = {
+    dtypes.bool: "bool", dtypes.uint8: "unsigned char", dtypes.int8: "signed char", dtypes.int16: "short int",
+    dtypes.int32: "int", dtypes.int64: "long int", dtypes.float16: "c10::Half", dtypes.bfloat16: "c10::BFloat16",
+    dtypes.float32: "float", dtypes.float64: "double",
+}
+
+
+# ---------------------------------------------------------------------- small helpers
+def _upcast(a: np.ndarray) -> np.ndarray:
+    """float16/bfloat16 are computed in float32 (as torch's kernels do) and rounded once at the end."""
+    return a.astype(_FLOAT32) if a.dtype in _HALF_SET else a
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    """(batch..., n) -> (rows, n): a linear layer treats every leading dimension as batch."""
+    return a if a.ndim == 2 else a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+
+
+def _array(value) -> np.ndarray:
+    """NumPy turns 0-d results into scalars; a tensor needs an array."""
+    return value if value.__class__ is np.ndarray else np.asarray(value)
+
+
+def _layout_like(result: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
+    """An elementwise result laid out in memory the way torch lays out ``op(*inputs)``.
+
+    Row-major inputs of the result's shape (the common case) give a row-major result,
+    which is what NumPy returned. Otherwise torch's rule (permuted inputs keep their order,
+    sliced or expanded ones become dense, 4-D channels-last stays channels-last) is
+    math_ops' to know.
+    """
+    if result.ndim < 2 or all(a.flags.c_contiguous and a.shape == result.shape for a in inputs):
+        return _array(result)
+    strides = _result_strides(result.shape, inputs, result.dtype)
+    if strides is None:
+        return np.ascontiguousarray(result)
+    out = empty_strided_array(result.shape, strides, result.dtype)
+    out[...] = result
+    return out
+
+
+def _graph_wanted() -> bool:
+    """True inside ``backward(create_graph=True)``: the backward itself must be recorded."""
+    return STATE.enabled
+
+
+def _sum_to_shape(a: np.ndarray, shape) -> np.ndarray:
+    """Undo broadcasting: add up the gradient over the dimensions ``shape`` was stretched along."""
+    if a.shape == tuple(shape):
+        return a
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1)
+    return a.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def _sum_tensor_to_shape(t: Tensor, shape) -> Tensor:
+    """``_sum_to_shape`` with tensor operations (for the recorded backward)."""
+    if tuple(t.shape) == tuple(shape):
+        return t
+    lead = t.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and t.shape[lead + i] != 1)
+    return t.sum(axes, keepdim=True).reshape(tuple(shape))
+
+
+def _to_float(a: np.ndarray) -> np.ndarray:
+    """Integer and bool inputs of sigmoid/tanh become the default float dtype, as in torch."""
+    if a.dtype.kind in "biu":
+        return a.astype(dtypes.get_default_dtype().numpy_dtype)
+    return a
+
+
+def _check_reduction(size_average, reduce, reduction) -> str:
+    """The ``reduction`` to use, from the new argument or the two legacy ones."""
+    if size_average is not None or reduce is not None:
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if size_average and reduce else ("sum" if reduce else "none")
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' "
+                      "instead.", stacklevel=3)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _check_tensor(fn: str, name: str, position: int, value) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")
+
+
+# ====================================================================== activations
+class Relu(Function):
+    """``max(x, 0)``: passes positive values, zeroes the rest (and their gradient)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = _layout_like(np.maximum(x, x.dtype.type(0)), x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        if _graph_wanted():
+            return grad * (out > 0)
+        return _wrap(_array(grad._data * (out._data > 0)))
+
+
+class Sigmoid(Function):
+    """``1 / (1 + exp(-x))``, squashing to (0, 1); its slope ``y (1 - y)`` reuses the output."""
+
+    @staticmethod
+    def forward(ctx, x):
+        x = _to_float(x)
+        with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x < -88: the result is then 0, correctly
+            out = _layout_like(_array(1.0 / (1.0 + np.exp(-_upcast(x)))).astype(x.dtype, copy=False), x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        if _graph_wanted():
+            return grad * out * (1 - out)
+        y = out._data
+        return _wrap(_array(grad._data * y * (1 - y)))
+
+
+class Tanh(Function):
+    """``tanh(x)``, squashing to (-1, 1); its slope is ``1 - y²``."""
+
+    @staticmethod
+    def forward(ctx, x):
+        x = _to_float(x)
+        out = _layout_like(_array(np.tanh(_upcast(x))).astype(x.dtype, copy=False), x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        if _graph_wanted():
+            return grad * (1 - out * out)
+        y = out._data
+        return _wrap(_array(grad._data * (1 - y * y)))
+
+
+def _softmax_array(x: np.ndarray, axis: int, log: bool) -> np.ndarray:
+    """Softmax (or log-softmax) along ``axis``, shifted by the maximum so ``exp`` cannot overflow."""
+    if x.ndim == 0:
+        return _softmax_array(x.reshape(1), 0, log).reshape(())
+    shifted = np.subtract(x, x.max(axis=axis, keepdims=True, initial=-np.inf), order="C")
+    if log:
+        shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        return shifted
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=axis, keepdims=True)
+    return shifted
+
+
+class Softmax(Function):
+    """``exp(x) / sum(exp(x))`` along ``dim``: a probability distribution over that dimension."""
+
+    @staticmethod
+    def forward(ctx, x, dim, dtype):
+        ctx.dim = dim
+        ctx.input_dtype = x.dtype
+        x = x.astype(dtype.numpy_dtype) if dtype is not None else x
+        out = _softmax_array(_upcast(x), dim, log=False).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        if _graph_wanted():
+            gy = grad * out
+            return (gy - out * gy.sum(ctx.dim, keepdim=True)).to(dtypes.FROM_NUMPY[ctx.input_dtype]), None, None
+        y, g = _upcast(out._data), _upcast(grad._data)
+        shape = y.shape
+        if y.ndim == 0:
+            y, g = y.reshape(1), g.reshape(1)
+        gy = g * y
+        gy -= y * gy.sum(axis=ctx.dim, keepdims=True)
+        return _wrap(gy.reshape(shape).astype(ctx.input_dtype, copy=False)), None, None
+
+
+class LogSoftmax(Function):
+    """``log(softmax(x))`` computed as ``x - max - log(sum(exp(x - max)))``: finite even for tiny probabilities."""
+
+    @staticmethod
+    def forward(ctx, x, dim, dtype):
+        ctx.dim = dim
+        ctx.input_dtype = x.dtype
+        x = x.astype(dtype.numpy_dtype) if dtype is not None else x
+        out = _softmax_array(_upcast(x), dim, log=True).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        if _graph_wanted():
+            result = grad - out.exp() * grad.sum(ctx.dim, keepdim=True)
+            return result.to(dtypes.FROM_NUMPY[ctx.input_dtype]), None, None
+        y, g = _upcast(out._data), _upcast(grad._data)
+        shape = y.shape
+        if y.ndim == 0:
+            y, g = y.reshape(1), g.reshape(1)
+        gx = g - np.exp(y) * g.sum(axis=ctx.dim, keepdims=True)
+        return _wrap(gx.reshape(shape).astype(ctx.input_dtype, copy=False)), None, None
+
+
+def relu(input, inplace=False):  # noqa: A002 - torch's name
+    """``max(input, 0)`` elementwise; ``inplace=True`` overwrites ``input`` when autograd is not watching it."""
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("Boolean inputs not supported for relu")
+    if inplace:
+        if not (STATE.enabled and input.requires_grad):
+            np.maximum(input._data, input._data.dtype.type(0), out=input._data)
+            input._bump_version()
+            return input
+        if input.is_leaf:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        # autograd is recording: compute out of place (the returned tensor is what matters)
+    return Relu.apply(input)
+
+
+def sigmoid(input):  # noqa: A002 - torch's name
+    """``1 / (1 + exp(-input))`` elementwise."""
+    return Sigmoid.apply(input)
+
+
+def tanh(input):  # noqa: A002 - torch's name
+    """Hyperbolic tangent elementwise."""
+    return Tanh.apply(input)
+
+
+def _softmax_args(name: str, input, dim, dtype, stacklevel: int):  # noqa: A002 - torch's name
+    """Wrap ``dim`` (or pick torch's legacy default) and reject integer dtypes with torch's error."""
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+                      "dim=X as an argument.", stacklevel=stacklevel)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    ndim = input.ndim
+    dim = _wrap_dim(dim, ndim)
+    dtype = dtypes.as_dtype(dtype) if dtype is not None else None
+    compute = dtype or input.dtype
+    if not compute.is_floating_point:
+        kernel = f"{name}_lastdim_kernel_impl" if dim == ndim - 1 or ndim == 0 else f"{name}_kernel_impl"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_TYPE_NAMES[compute]}'")
+    return dim, dtype
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002 - torch's name
+    """Probabilities along ``dim``: non-negative, summing to 1."""
+    dim, dtype = _softmax_args("softmax", input, dim, dtype, _stacklevel)
+    return Softmax.apply(input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002 - torch's name
+    """Log-probabilities along ``dim``, computed stably (never ``log(0)`` for a finite input)."""
+    dim, dtype = _softmax_args("log_softmax", input, dim, dtype, _stacklevel)
+    return LogSoftmax.apply(input, dim, dtype)
+
+
+# ====================================================================== linear
+class Linear(Function):
+    """``x @ W.T + b`` in one step; any leading dimensions of ``x`` are batch dimensions."""
+
+    node_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        out = _rows(_upcast(x)) @ _upcast(weight).T  # (batch..., in) -> (rows, in): one matrix product
+        if bias is not None:
+            out += _upcast(bias)
+            ctx.bias_shape = bias.shape
+        if x.ndim != 2:
+            out = out.reshape(x.shape[:-1] + weight.shape[:1])
+        return out if out.dtype == x.dtype else out.astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        out_features, in_features = weight.shape
+        if _graph_wanted():
+            rows = math.prod(grad.shape[:-1])
+            grad_x = grad @ weight if need_x else None
+            grad_w = grad.reshape(rows, out_features).t() @ x.reshape(rows, in_features) if need_w else None
+            grad_b = _sum_tensor_to_shape(grad, ctx.bias_shape) if need_b else None
+            return grad_x, grad_w, grad_b
+        g = _upcast(grad._data)
+        g2 = _rows(g)
+        dtype = x._data.dtype
+        grad_x = grad_w = grad_b = None
+        if need_x:
+            grad_x = _wrap((g2 @ _upcast(weight._data)).reshape(x.shape).astype(dtype, copy=False))
+        if need_w:
+            grad_w = _wrap((g2.T @ _rows(_upcast(x._data))).astype(dtype, copy=False))
+        if need_b:
+            db = g2.sum(axis=0) if ctx.bias_shape == (out_features,) else _sum_to_shape(g, ctx.bias_shape)
+            grad_b = _wrap(_array(db).astype(dtype, copy=False))
+        return grad_x, grad_w, grad_b
+
+
+def _check_bias(bias, out_shape) -> None:
+    """The bias must broadcast to the output, with torch's ``expand`` error otherwise."""
+    b_shape = tuple(bias.shape)
+    if len(b_shape) > len(out_shape):
+        raise RuntimeError(
+            f"expand({bias.type()}{{{list(b_shape)}}}, size={list(out_shape)}): the number of sizes provided "
+            f"({len(out_shape)}) must be greater or equal to the number of dimensions in the tensor ({len(b_shape)})"
+        )
+    lead = len(out_shape) - len(b_shape)
+    for i, n in enumerate(b_shape):
+        if n != 1 and n != out_shape[lead + i]:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({out_shape[lead + i]}) must match the existing size ({n}) at "
+                f"non-singleton dimension {lead + i}.  Target sizes: {list(out_shape)}.  Tensor sizes: {list(b_shape)}"
+            )
+
+
+def linear(input, weight, bias=None):  # noqa: A002 - torch's name
+    """``input @ weight.T + bias``: what ``nn.Linear`` computes."""
+    x_shape, w_shape = input._data.shape, weight._data.shape
+    if not x_shape or not w_shape:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {len(x_shape)}D and "
+                           f"{len(w_shape)}D")
+    if len(w_shape) > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {len(w_shape)}D")
+    if len(w_shape) == 1:
+        raise NotImplementedError("linear with a 1-D weight is not supported here: pass weight.unsqueeze(0)")
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_TYPE_NAMES[input.dtype]} != "
+                           f"{_C_TYPE_NAMES[weight.dtype]}")
+    if x_shape[-1] != w_shape[1]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({math.prod(x_shape[:-1])}x{x_shape[-1]} and "
+                           f"{w_shape[1]}x{w_shape[0]})")
+    if bias is not None:
+        if bias.dtype is not weight.dtype:
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got {_TYPE_NAMES[bias.dtype]} and "
+                               f"{_TYPE_NAMES[weight.dtype]}")
+        if bias._data.shape != w_shape[:1]:  # the usual (out_features,) bias always fits
+            _check_bias(bias, x_shape[:-1] + w_shape[:1])
+    return Linear.apply(input, weight, bias)
+
+
+# ====================================================================== dropout
+class Dropout(Function):
+    """``x * mask``, where the mask holds 0 (dropped) or ``1 / (1 - p)`` (kept, scaled up)."""
+
+    node_name = "NativeDropoutBackward0"
+
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.mask = mask
+        return _array(x * mask)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if _graph_wanted():
+            return grad * _wrap(ctx.mask), None
+        return _wrap(grad._data * ctx.mask), None
+
+
+def _uniform_like(array: np.ndarray) -> np.ndarray:
+    """Uniform [0, 1) numbers of ``array``'s shape, from the library's default generator (``tl.manual_seed``)."""
+    return rand(array.shape)._data
+
+
+def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002 - torch's name
+    """In training, zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    The scaling keeps each element's expected value unchanged, so at evaluation time
+    (``training=False``) dropout is simply the identity.
+    """
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {_TYPE_NAMES[input.dtype]}")
+    data = input._data
+    if p == 1.0:
+        mask = np.zeros(data.shape, data.dtype)
+    else:
+        keep = _uniform_like(data) < 1.0 - p
+        mask = keep.astype(data.dtype) * data.dtype.type(1.0 / (1.0 - p))
+    if inplace and not (STATE.enabled and input.requires_grad):
+        data *= mask
+        input._bump_version()
+        return input
+    return Dropout.apply(input, mask)
+
+
+# ====================================================================== losses
+class MseLoss(Function):
+    """Mean (or sum) of ``(input - target)²``."""
+
+    @staticmethod
+    def forward(ctx, x, t, reduction, dtype):
+        compute = np.dtype(_FLOAT32) if dtype.numpy_dtype in _HALF_TYPES else dtype.numpy_dtype
+        diff = np.subtract(x.astype(compute, copy=False), t.astype(compute, copy=False))
+        square = diff * diff
+        ctx.save_for_backward(x, t)
+        ctx.reduction, ctx.diff, ctx.count = reduction, diff, square.size
+        if reduction == "none":
+            return _layout_like(_array(square).astype(dtype.numpy_dtype, copy=False), x, t)
+        total = square.sum()
+        if reduction == "mean":
+            total = total / square.size if square.size else np.nan
+        return np.asarray(total, dtype=dtype.numpy_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t = ctx.saved_tensors
+        need_x, need_t = ctx.needs_input_grad[:2]
+        norm = 2.0 / ctx.count if ctx.reduction == "mean" else 2.0
+        if _graph_wanted():
+            d = (x - t) * (grad * norm)
+            return (_sum_tensor_to_shape(d, x.shape) if need_x else None,
+                    _sum_tensor_to_shape(-d, t.shape) if need_t else None, None, None)
+        d = _array(ctx.diff * (_upcast(grad._data) * norm))
+        grad_x = _wrap(_array(_sum_to_shape(d, x.shape)).astype(x._data.dtype, copy=False)) if need_x else None
+        grad_t = _wrap(_array(_sum_to_shape(-d, t.shape)).astype(t._data.dtype, copy=False)) if need_t else None
+        return grad_x, grad_t, None, None
+
+
+def _broadcast_shapes(a, b):
+    """The shape two tensors broadcast to, with torch's error when they cannot."""
+    ndim = max(len(a), len(b))
+    a = (1,) * (ndim - len(a)) + tuple(a)
+    b = (1,) * (ndim - len(b)) + tuple(b)
+    out = []
+    for i, (m, n) in enumerate(zip(a, b)):
+        if m != n and m != 1 and n != 1:
+            raise RuntimeError(f"The size of tensor a ({m}) must match the size of tensor b ({n}) at non-singleton "
+                               f"dimension {i}")
+        out.append(n if m == 1 else m)
+    return tuple(out)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+    """Mean squared error ``mean((input - target)²)`` (``reduction`` ``'mean'``, ``'sum'`` or ``'none'``)."""
+    if weight is not None:
+        raise NotImplementedError("mse_loss(weight=...) is not supported here")
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", stacklevel=2)
+    reduction = _check_reduction(size_average, reduce, reduction)
+    _broadcast_shapes(input.shape, target.shape)
+    dtype = dtypes.promote_types(input.dtype, target.dtype)
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{_TYPE_NAMES[dtype]}'")
+    return MseLoss.apply(input, target, reduction, dtype)
+
+
+# ---------------------------------------------------------------------- class targets (shared by CE and NLL)
+def _classes_last(a: np.ndarray) -> np.ndarray:
+    """(C,), (N, C) or (N, C, d1, ...) -> (rows, C): one row per prediction."""
+    if a.ndim == 2:
+        return a
+    if a.ndim == 1:
+        return a.reshape(1, -1)
+    return np.moveaxis(a, 1, -1).reshape(-1, a.shape[1])
+
+
+def _classes_back(rows: np.ndarray, shape) -> np.ndarray:
+    """Inverse of ``_classes_last``: (rows, C) back to the input's shape, contiguous."""
+    if len(shape) <= 2:
+        return rows.reshape(shape)
+    moved = rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],))
+    return np.ascontiguousarray(np.moveaxis(moved, -1, 1))
+
+
+def _check_class_targets(input, target, weight) -> None:  # noqa: A002 - torch's name
+    """torch's checks (and messages) for a class-index target, in torch's order."""
+    shape, target_shape = input._data.shape, target._data.shape
+    ndim = len(shape)
+    if ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {ndim})")
+    target_batch = target_shape[0] if target_shape else 0
+    if ndim != 1 and shape[0] != target_batch:
+        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size ({target_batch}).")
+    if ndim <= 2:
+        if len(target_shape) > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if ndim == 1 and len(target_shape) == 1 and target_shape[0] != 1:
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target_shape[0]}")
+    elif ndim == 4:
+        if len(target_shape) != 3:
+            raise RuntimeError("only batches of spatial targets supported (3D tensors) but got targets of dimension: "
+                               f"{len(target_shape)}")
+        if shape[:1] + shape[2:] != target_shape:
+            raise RuntimeError(f"size mismatch (got input: {list(shape)} , target: {list(target_shape)}")
+    elif shape[:1] + shape[2:] != target_shape:
+        raise RuntimeError(f"Expected target size {list(shape[:1] + shape[2:])}, got {list(target_shape)}")
+    if target.dtype is not dtypes.int64 and target.dtype is not dtypes.uint8:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_TYPE_NAMES[target.dtype]}")
+    _check_weight(input, weight, "")
+
+
+def _check_weight(input, weight, prefix: str) -> None:  # noqa: A002 - torch's name
+    if weight is None:
+        return
+    n_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if weight.ndim != 1 or weight.numel() != n_classes:
+        raise RuntimeError(f"{prefix}weight tensor should be defined either for all {n_classes} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight.shape)}")
+    if weight.dtype is not input.dtype and not prefix:
+        raise RuntimeError(f"expected scalar type {_TYPE_NAMES[input.dtype]} but found {_TYPE_NAMES[weight.dtype]}")
+
+
+class _ClassIndices:
+    """A class-index target flattened to one entry per row, with the ignored rows marked.
+
+    ``valid`` is ``None`` when no row is ignored (the common case, kept cheap).
+    """
+
+    __slots__ = ("rows", "classes", "valid")
+
+    def __init__(self, target: np.ndarray, n_classes: int, ignore_index: int):
+        y = target.reshape(-1)
+        valid = None
+        if y.size:
+            low, high = int(y.min()), int(y.max())
+            if low <= ignore_index <= high:
+                valid = y != ignore_index
+            if low < 0 or high >= n_classes:
+                bad = (y < 0) | (y >= n_classes)
+                if valid is not None:
+                    bad &= valid
+                if bad.any():
+                    raise IndexError(f"Target {int(y[bad][0])} is out of bounds.")
+        if valid is not None:
+            y = np.where(valid, y, 0)  # any class will do for an ignored row: its loss is zeroed
+        self.rows = np.arange(y.size)
+        self.classes = y.astype(np.intp, copy=False)
+        self.valid = valid
+
+    def count(self) -> int:
+        return self.classes.size if self.valid is None else int(self.valid.sum())
+
+    def weight_total(self, weight: np.ndarray) -> float:
+        picked = weight[self.classes]
+        return float(picked.sum() if self.valid is None else picked[self.valid].sum())
+
+    def distribution(self, n_classes: int, dtype, weight=None, smoothing: float = 0.0) -> np.ndarray:
+        """The per-row weighted target distribution ``q`` (one-hot, smoothed, weighted; 0 for ignored rows)."""
+        q = np.zeros((self.classes.size, n_classes), dtype)
+        if smoothing:
+            q += (smoothing / n_classes) * (weight if weight is not None else 1.0)
+        on_target = (1.0 - smoothing) * (weight[self.classes] if weight is not None else 1.0)
+        q[self.rows, self.classes] += on_target
+        if self.valid is not None:
+            q[~self.valid] = 0
+        return q
+
+
+def _reduce_losses(losses: np.ndarray, reduction: str, denominator, out_shape, dtype) -> np.ndarray:
+    if reduction == "none":
+        return losses.reshape(out_shape).astype(dtype, copy=False)
+    total = losses.sum()
+    if reduction == "mean":
+        total = total / denominator if denominator else np.nan
+    return np.asarray(total, dtype=dtype)
+
+
+def _loss_scale(grad: np.ndarray, reduction: str, denominator) -> np.ndarray:
+    """How much each row's loss counts in the output: ``g / N`` for a mean, ``g`` per row for 'none'."""
+    if reduction == "none":
+        return grad.reshape(-1, 1)
+    if reduction == "mean":
+        return grad / denominator if denominator else grad * np.nan
+    return grad
+
+
+def _loss_scale_tensor(grad: Tensor, reduction: str, denominator, ndim: int) -> Tensor:
+    if reduction == "none":
+        return grad.unsqueeze(1) if ndim > 1 else grad
+    if reduction == "mean":
+        return grad / denominator if denominator else grad * float("nan")
+    return grad
+
+
+class CrossEntropy(Function):
+    """``log_softmax`` and the negative log-likelihood in one step.
+
+    Per row: ``loss = -sum_c q_c * log p_c`` where ``p = softmax(logits)`` and ``q`` is the
+    target distribution (one-hot for a class index; smoothed / weighted / given as
+    probabilities otherwise). The gradient with respect to the logits is then simply
+    ``p * sum(q) - q`` per row (``p - one_hot`` in the plain case), times the scale of
+    the reduction. The probabilities are kept from the forward pass for it.
+    """
+
+    node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, logits, target, weight, ignore_index, reduction, smoothing, class_probabilities, out_dtype):
+        compute = _FLOAT32 if out_dtype in _HALF_TYPES else out_dtype  # a float64 target promotes the loss
+        x = _classes_last(_upcast(logits))
+        n_rows, n_classes = x.shape
+        shifted = x - x.max(axis=1, keepdims=True, initial=-np.inf)
+        probs = np.exp(shifted)
+        total = probs.sum(axis=1, keepdims=True)
+        log_total = np.log(total)
+        probs /= total
+        out_shape = logits.shape[:1] + logits.shape[2:] if logits.ndim > 1 else ()
+        if class_probabilities:
+            t = _classes_last(target.astype(compute, copy=False))
+            q = t * (1.0 - smoothing) + smoothing / n_classes if smoothing else t
+            if weight is not None:
+                q = q * weight
+            losses = -(q * (shifted - log_total).astype(compute, copy=False)).sum(axis=1)
+            indices, denominator = None, n_rows
+        else:
+            indices = _ClassIndices(target, n_classes, ignore_index)
+            if weight is None and not smoothing:  # the common case: no (rows, C) target array at all
+                q = None
+                losses = log_total[:, 0] - shifted[indices.rows, indices.classes]
+                if indices.valid is not None:
+                    losses *= indices.valid
+                denominator = indices.count()
+            else:
+                q = indices.distribution(n_classes, x.dtype, weight, smoothing)
+                losses = -(q * (shifted - log_total)).sum(axis=1)
+                denominator = indices.weight_total(weight) if weight is not None else indices.count()
+        ctx.save_for_backward(logits, target)
+        ctx.probs, ctx.q, ctx.indices, ctx.denominator = probs, q, indices, denominator
+        ctx.reduction, ctx.weight, ctx.smoothing = reduction, weight, smoothing
+        ctx.class_probabilities = class_probabilities
+        return _reduce_losses(losses, reduction, denominator, out_shape, out_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logits, target = ctx.saved_tensors
+        need_logits, need_target = ctx.needs_input_grad[:2]
+        if _graph_wanted():
+            return _cross_entropy_backward_graph(ctx, grad, logits, target, need_logits, need_target)
+        scale = _loss_scale(_upcast(grad._data), ctx.reduction, ctx.denominator)
+        grad_logits = grad_target = None
+        if need_logits:
+            q, indices = ctx.q, ctx.indices
+            if q is None:  # p - one_hot, scaled; ignored rows get no gradient
+                d = ctx.probs * scale
+                d[indices.rows, indices.classes] -= scale[:, 0] if scale.ndim else scale
+                if indices.valid is not None:
+                    d[~indices.valid] = 0
+            else:
+                d = (ctx.probs * q.sum(axis=1, keepdims=True) - q) * scale
+                if indices is not None and indices.valid is not None:
+                    d[~indices.valid] = 0  # (also when every row is ignored and the scale is 0/0)
+            grad_logits = _wrap(_classes_back(d, logits.shape).astype(logits._data.dtype, copy=False))
+        if need_target and ctx.class_probabilities:
+            log_p = _softmax_array(_classes_last(logits._data.astype(ctx.probs.dtype, copy=False)), 1, log=True)
+            d = log_p * ((ctx.smoothing - 1.0) * scale)
+            if ctx.weight is not None:
+                d *= ctx.weight
+            grad_target = _wrap(_classes_back(d, target.shape).astype(target._data.dtype, copy=False))
+        return grad_logits, grad_target, None, None, None, None, None, None
+
+
+def _cross_entropy_backward_graph(ctx, grad, logits, target, need_logits, need_target):
+    """The cross-entropy gradient with tensor ops, so ``create_graph=True`` can differentiate it again."""
+    class_dim = 1 if logits.ndim > 1 else 0
+    scale = _loss_scale_tensor(grad, ctx.reduction, ctx.denominator, logits.ndim)
+    grad_logits = grad_target = None
+    if need_logits:
+        q = ctx.q
+        if q is None:
+            q = ctx.indices.distribution(ctx.probs.shape[1], ctx.probs.dtype)
+        summed_shape = list(logits.shape)
+        summed_shape[class_dim] = 1
+        q_sum = _wrap(_classes_back(q.sum(axis=1, keepdims=True), summed_shape))
+        if ctx.class_probabilities:  # q depends on the target tensor: build it with tensor ops too
+            q_t = target * (1.0 - ctx.smoothing) + ctx.smoothing / ctx.probs.shape[1] if ctx.smoothing else target
+            if ctx.weight is not None:
+                q_t = q_t * _wrap(ctx.weight.reshape((-1,) + (1,) * (logits.ndim - 2)))
+            q_sum = q_t.sum(class_dim, keepdim=True)
+        else:
+            q_t = _wrap(_classes_back(q, logits.shape))
+        probs = softmax(logits, class_dim)
+        grad_logits = (probs * q_sum - q_t) * scale
+    if need_target and ctx.class_probabilities:
+        w = 1.0 if ctx.weight is None else _wrap(ctx.weight.reshape((-1,) + (1,) * (logits.ndim - 2)))
+        grad_target = log_softmax(logits, class_dim) * (ctx.smoothing - 1.0) * w * scale
+    return grad_logits, grad_target, None, None, None, None, None, None
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+                  reduction="mean", label_smoothing=0.0):
+    """Softmax + negative log-likelihood: the loss for classification.
+
+    ``input`` holds unnormalised scores (logits) of shape (N, C), (C,) or (N, C, d1, ...).
+    ``target`` holds class indices (int64, shape (N,), () or (N, d1, ...)), or class
+    probabilities of the input's own shape. ``reduction='mean'`` averages over the rows
+    that are not ``ignore_index`` (weighted by ``weight[target]`` when given).
+    """
+    _check_tensor("cross_entropy_loss", "target", 2, target)
+    reduction = _check_reduction(size_average, reduce, reduction)
+    class_dim = 0 if input.ndim == 1 else 1
+    probabilities = input._data.shape == target._data.shape
+    if probabilities:
+        if not target.dtype.is_floating_point:
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                               f"{_TYPE_NAMES[target.dtype]}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if input.ndim == 0 or not input.dtype.is_floating_point:
+        _softmax_args("log_softmax", input, class_dim, None, 3)  # raises torch's error
+    if probabilities:
+        _check_weight(input, weight, "cross_entropy: ")
+        out_dtype = dtypes.result_type(input, target, *([weight] if weight is not None else []))
+    else:
+        _check_class_targets(input, target, weight)
+        out_dtype = input.dtype
+    out_dtype = out_dtype.numpy_dtype
+    w = None if weight is None else weight._data.astype(_FLOAT32 if out_dtype in _HALF_TYPES else out_dtype)
+    return CrossEntropy.apply(input, target, w, ignore_index, reduction, float(label_smoothing), probabilities,
+                              out_dtype)
+
+
+class NllLoss(Function):
+    """``-input[target]`` averaged: the loss for log-probabilities (e.g. after ``log_softmax``)."""
+
+    @staticmethod
+    def forward(ctx, log_probs, target, weight, ignore_index, reduction):
+        x = _classes_last(_upcast(log_probs))
+        n_rows, n_classes = x.shape
+        indices = _ClassIndices(target, n_classes, ignore_index)
+        losses = -x[indices.rows, indices.classes]
+        if weight is not None:
+            losses *= weight[indices.classes]
+        if indices.valid is not None:
+            losses *= indices.valid
+        denominator = indices.weight_total(weight) if weight is not None else indices.count()
+        ctx.save_for_backward(log_probs)
+        ctx.indices, ctx.weight, ctx.denominator, ctx.reduction = indices, weight, denominator, reduction
+        ctx.n_classes, ctx.compute_dtype = n_classes, x.dtype
+        out_shape = log_probs.shape[:1] + log_probs.shape[2:] if log_probs.ndim > 1 else ()
+        return _reduce_losses(losses, reduction, denominator, out_shape, log_probs.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (log_probs,) = ctx.saved_tensors
+        q = ctx.indices.distribution(ctx.n_classes, ctx.compute_dtype, ctx.weight)
+        if _graph_wanted():
+            scale = _loss_scale_tensor(grad, ctx.reduction, ctx.denominator, log_probs.ndim)
+            return -_wrap(_classes_back(q, log_probs.shape)) * scale, None, None, None, None
+        d = q * -_loss_scale(_upcast(grad._data), ctx.reduction, ctx.denominator)
+        grad_input = _wrap(_classes_back(d, log_probs.shape).astype(log_probs._data.dtype, copy=False))
+        return grad_input, None, None, None, None
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+             reduction="mean"):
+    """Negative log-likelihood of class indices, for an ``input`` of log-probabilities."""
+    _check_tensor("nll_loss_nd", "target", 2, target)
+    reduction = _check_reduction(size_average, reduce, reduction)
+    _check_class_targets(input, target, weight)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_TYPE_NAMES[input.dtype]}'")
+    w = None if weight is None else _upcast(weight._data)
+    return NllLoss.apply(input, target, w, ignore_index, reduction)
+
+
+# ====================================================================== one_hot
+def one_hot(tensor, num_classes=-1):
+    """Class indices (int64) -> rows of 0s with a 1 at the index: shape ``tensor.shape + (num_classes,)``."""
+    if isinstance(num_classes, Tensor):
+        num_classes = num_classes.item()
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not {type(num_classes).__name__}")
+    if tensor.dtype is not dtypes.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    data = tensor._data
+    if num_classes == -1:
+        if data.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(data.max()) + 1
+    if data.size:
+        if data.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if data.max() >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    return _wrap((data[..., None] == np.arange(num_classes)).astype(np.int64))
+
