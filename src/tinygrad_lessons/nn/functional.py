@@ -36,7 +36,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes
-from ..creation import empty_strided_array
+from ..creation import empty_strided_array, fresh_array
 from ..function import Function
 from ..grad_mode import STATE
 from ..math_ops import _result_strides  # torch's layout rule for elementwise results
@@ -209,6 +209,8 @@ def _softmax_array(x: np.ndarray, axis: int, log: bool) -> np.ndarray:
     """Softmax (or log-softmax) along ``axis``, shifted by the maximum so ``exp`` cannot overflow."""
     if x.ndim == 0:
         return _softmax_array(x.reshape(1), 0, log).reshape(())
+    if x.size == 0:
+        return fresh_array(x.shape, x.dtype)
     shifted = np.subtract(x, x.max(axis=axis, keepdims=True, initial=-np.inf), order="C")
     if log:
         shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -362,7 +364,7 @@ class Linear(Function):
             grad_w = _wrap((g2.T @ _rows(_upcast(x._data))).astype(dtype, copy=False))
         if need_b:
             db = g2.sum(axis=0) if ctx.bias_shape == (out_features,) else _sum_to_shape(g, ctx.bias_shape)
-            grad_b = _wrap(_array(db).astype(dtype, copy=False))
+            grad_b = _wrap(np.array(db, dtype=dtype))  # a copy: db may be ``g`` itself (a full-size bias)
         return grad_x, grad_w, grad_b
 
 
