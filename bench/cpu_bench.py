@@ -80,6 +80,7 @@ def make_numpy_step(x_all, y_all, seed=0):
     def step():
         xb, yb = batches[state["i"] % n_batches]
         state["i"] += 1
+        # in-place updates (w1 -= ...) modify the arrays above, as an optimizer would
         h = xb @ w1.T + c1
         a = np.maximum(h, 0)
         z = a @ w2.T + c2
@@ -94,10 +95,10 @@ def make_numpy_step(x_all, y_all, seed=0):
         ga = g @ w2
         ga *= h > 0
         gw1, gc1 = ga.T @ xb, ga.sum(0)
-        w1 -= lr * gw1
-        c1 -= lr * gc1
-        w2 -= lr * gw2
-        c2 -= lr * gc2
+        np.subtract(w1, lr * gw1, out=w1)
+        np.subtract(c1, lr * gc1, out=c1)
+        np.subtract(w2, lr * gw2, out=w2)
+        np.subtract(c2, lr * gc2, out=c2)
         return loss
 
     return step

@@ -23,6 +23,8 @@ Where things live (one concept per module, named after the topic):
 ``engine``         ``backward()`` and ``autograd.grad``: walking the graph
 ``gradcheck``      checking gradients by finite differences
 ``autograd``       the ``torch.autograd`` names, gathered
+``nn``             ``Module``, ``Linear``, activations, losses, ``functional``, ``init``
+``optim``          ``SGD``, ``Adam``, ``AdamW``
 =================  ==========================================================
 """
 
@@ -48,3 +50,4 @@ from .math_ops import *
 from .linalg import *
 from .reductions import *
 from .printing import *
+from . import nn, optim

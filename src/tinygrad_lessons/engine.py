@@ -12,7 +12,8 @@ second ``backward()`` through the same graph fails with torch's message.
 
 from __future__ import annotations
 
-from .function import AccumulateGrad
+from .creation import ones_like, zeros
+from .function import AccumulateGrad, _accumulator
 from .grad_mode import STATE
 from .tensor import Tensor
 
@@ -21,8 +22,6 @@ __all__ = ["backward", "grad"]
 
 def _root_gradients(outputs, grad_outputs):
     """Pair each output with the gradient that starts the pass (1 for a scalar)."""
-    from .creation import ones_like
-
     roots = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not out.requires_grad:
@@ -33,7 +32,9 @@ def _root_gradients(outputs, grad_outputs):
             g = ones_like(out)
         elif not isinstance(g, Tensor):
             raise TypeError(f"gradient must be a Tensor or None, not {type(g).__name__}")
-        elif tuple(g.shape) != tuple(out.shape):
+        else:
+            g = g.detach().clone() if not g.requires_grad else g  # the caller keeps theirs
+        if tuple(g.shape) != tuple(out.shape):
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {_size(g.shape)} and output[{i}] has a "
                 f"shape of {_size(out.shape)}."
@@ -48,8 +49,6 @@ def _size(shape):
 
 
 def _leaf_node(t):
-    from .function import _accumulator
-
     return _accumulator(t)
 
 
@@ -105,7 +104,7 @@ def _run(roots, *, retain_graph, create_graph, capture=None, accumulate=True):
                 for nr, ref in retained.items():
                     t = ref()
                     if t is not None and nr in grads:
-                        _accumulate(t, grads[nr], create_graph)
+                        _accumulate(t, grads[nr].clone() if not create_graph else grads[nr], create_graph)
             grad_outputs = [grads.get(i) for i in range(node.num_outputs)]
             for i, g in enumerate(grad_outputs):
                 if g is None:
@@ -119,6 +118,8 @@ def _run(roots, *, retain_graph, create_graph, capture=None, accumulate=True):
                     f"function {node.name()} returned an incorrect number of gradients "
                     f"(expected {len(node.next_functions)}, got {len(grad_inputs)})"
                 )
+            if len(grad_inputs) > 1:
+                grad_inputs = _unshared(grad_inputs)
             if not retain_graph:
                 node._saved = None
             for (nxt, nr), g in zip(node.next_functions, grad_inputs):
@@ -155,24 +156,39 @@ def _release(node, deps, buffers, ready):
 
 
 def _zeros(shape, dtype):
-    from .creation import zeros
-
     return zeros(shape, dtype=dtype)
 
 
 def _accumulate(t, g, create_graph):
-    """``t.grad += g``, in place when possible (torch keeps the same .grad tensor)."""
-    if not create_graph:
-        g = g.detach()
+    """``t.grad += g``, in place when possible (torch keeps the same .grad tensor).
+
+    The first gradient becomes ``.grad`` without a copy when it is a fresh tensor that
+    nothing else refers to (the engine makes sure of that, see ``_unshared``); a view
+    or a tensor in a graph is copied first.
+    """
     if t.grad is None:
-        if not create_graph and g._storage is not None:
-            g = g.clone()  # never let .grad alias a tensor the user can still see
+        if not create_graph and (g._storage is not None or g.requires_grad):
+            g = g.detach().clone()
         t.grad = g
-    elif create_graph or t.grad.requires_grad:
+    elif create_graph or t.grad.requires_grad or g.requires_grad:
         t.grad = t.grad + g
     else:
         t.grad._data += g._data
         t.grad._bump_version()
+
+
+def _unshared(grads):
+    """A node may hand the same tensor to two inputs (``AddBackward0`` does): copy repeats,
+    so that accumulating into one ``.grad`` never changes another."""
+    seen = set()
+    out = []
+    for g in grads:
+        if g is not None:
+            if id(g) in seen:
+                g = g.clone()
+            seen.add(id(g))
+        out.append(g)
+    return tuple(out)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

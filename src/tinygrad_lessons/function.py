@@ -47,7 +47,7 @@ class Function:
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        raise RuntimeError(f"{type(ctx).__name__} has no backward: it is not differentiable")
+        raise RuntimeError(f"{ctx.name()}: the Function {type(ctx).__name__} defines no backward")
 
     # --------------------------------------------------------------- ctx API (used in forward)
     def save_for_backward(self, *values):

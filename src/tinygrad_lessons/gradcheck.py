@@ -56,7 +56,7 @@ def numerical_jacobian(fn, inputs, index, eps):
 
 def analytical_jacobian(fn, inputs, index):
     """The same Jacobians, row by row, from autograd (one backward pass per output element)."""
-    from .creation import zeros
+    from .creation import zeros_like
 
     x = inputs[index]
     outs = _outputs(fn, inputs)

@@ -233,7 +233,7 @@ def _suffixes(t: Tensor) -> list:
         if t.dtype not in (default, dtypes.int64, dtypes.bool):
             suffixes.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{type(t.grad_fn).__name__}>")
+        suffixes.append(f"grad_fn=<{_node_name(t.grad_fn)}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return suffixes
@@ -272,6 +272,12 @@ def tensor_format(self: Tensor, format_spec: str) -> str:
     if self._data.ndim == 0:
         return self.item().__format__(format_spec)
     return object.__format__(self, format_spec)
+
+
+def _node_name(node) -> str:
+    """torch's name for a graph node (``MulBackward0``): nodes say it with ``name()``."""
+    name = getattr(node, "name", None)
+    return name() if callable(name) else type(node).__name__
 
 
 # ---- Tensor methods defined here
