@@ -48,7 +48,7 @@ def outcome(fn):
         return e
 
 
-def assert_same_outcome(ours_fn, theirs_fn, *, check_storage=False):
+def assert_same_outcome(ours_fn, theirs_fn):
     """Both raise the same exception (type and message), or both give matching tensors."""
     theirs, ours = outcome(theirs_fn), outcome(ours_fn)
     if isinstance(theirs, Exception):
@@ -70,6 +70,11 @@ def assert_exact(ours, theirs):
 def both(index_fn):
     """An index built for each library: ``index_fn(lib)`` with ``lib`` being ``tl`` or ``torch``."""
     return index_fn(tl), index_fn(torch)
+
+
+def parity_dtype(dtype):
+    """torch's dtype for one of ours."""
+    return dict(DTYPE_PAIRS)[dtype]
 
 
 def arange_pair(*shape, dtype=(tl.float32, torch.float32)):
@@ -222,6 +227,8 @@ BASIC_CASES = {
     "two Nones": lambda L: (None, None, 0),
     "ellipsis": lambda L: Ellipsis,
     "ellipsis in the middle": lambda L: (0, ..., 1),
+    "two ellipses": lambda L: (..., 0, ...),
+    "two ellipses around None": lambda L: (..., None, ...),
     "empty tuple": lambda L: (),
     "0-d int tensor": lambda L: L.tensor(1),
     "numpy int": lambda L: np.int64(1),
@@ -508,10 +515,6 @@ def test_setitem_converts_numbers_like_torch(dtype, value):
     ours[[2]] = value
     theirs[[2]] = value
     assert_exact(ours, theirs)
-
-
-def parity_dtype(dtype):
-    return dict(DTYPE_PAIRS)[dtype]
 
 
 SETITEM_ERRORS = {

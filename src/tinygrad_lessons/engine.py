@@ -113,11 +113,15 @@ def _run(roots, *, retain_graph, create_graph, capture=None, accumulate=True):
             grad_inputs = node.backward(node, *grad_outputs)
             if not isinstance(grad_inputs, tuple):
                 grad_inputs = (grad_inputs,)
-            if len(grad_inputs) != len(node.next_functions):
+            positions = node._tensor_args
+            expected = len(node.needs_input_grad)
+            if len(grad_inputs) != expected:
                 raise RuntimeError(
                     f"function {node.name()} returned an incorrect number of gradients "
-                    f"(expected {len(node.next_functions)}, got {len(grad_inputs)})"
+                    f"(expected {expected}, got {len(grad_inputs)})"
                 )
+            if positions is not None:  # keep the gradients of tensor arguments only
+                grad_inputs = tuple(grad_inputs[i] for i in positions)
             if len(grad_inputs) > 1:
                 grad_inputs = _unshared(grad_inputs)
             if not retain_graph:

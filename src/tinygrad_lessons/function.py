@@ -34,6 +34,7 @@ class Function:
 
     # Defaults for what a recorded node holds; forward and apply override them per node.
     num_outputs = 1
+    _tensor_args = None
     _to_save = ()
     _non_differentiable = ()
     _saved = ()
@@ -74,11 +75,6 @@ class Function:
         return saved
 
     # --------------------------------------------------------------- graph node API
-    @property
-    def needs_input_grad(self) -> tuple:
-        """One bool per input of forward: does that input need a gradient?"""
-        return tuple(node is not None for node, _ in self.next_functions)
-
     def name(self) -> str:
         return self.node_name or type(self).__name__ + "Backward0"
 
@@ -142,16 +138,27 @@ def _wrap_view(array, storage, version):
 
 def _record(ctx, args, arrays, outputs):
     """Make ``ctx`` the graph node of ``outputs``: link inputs, keep saved values."""
+    # torch lists one edge per *tensor* argument; backward returns one gradient per argument,
+    # and `_tensor_args` says which of those to pass along those edges
     next_functions = []
-    for a in args:
-        if isinstance(a, Tensor) and a.requires_grad:
-            node = a.grad_fn
-            if node is None:
-                node = a._grad_accumulator or _accumulator(a)
-            next_functions.append((node, a._output_nr))
-        else:
+    needs = []
+    tensor_args = []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            tensor_args.append(i)
+            if a.requires_grad:
+                node = a.grad_fn
+                if node is None:
+                    node = a._grad_accumulator or _accumulator(a)
+                next_functions.append((node, a._output_nr))
+                needs.append(True)
+                continue
             next_functions.append((None, 0))
+        needs.append(False)
     ctx.next_functions = tuple(next_functions)
+    ctx.needs_input_grad = tuple(needs)  # one bool per argument of forward
+    if len(tensor_args) != len(args):
+        ctx._tensor_args = tuple(tensor_args)
     if outputs.__class__ is tuple:
         ctx.num_outputs = len(outputs)
         ctx.outputs_meta = tuple((o.shape, o.dtype) for o in outputs)  # to make zero grads for unused outputs

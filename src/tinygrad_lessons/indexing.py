@@ -401,20 +401,26 @@ def _parse_index(shape, items):
     advanced = []
     dim = 0  # dimension of the view the next item applies to
     src = 0  # dimension of the tensor the next item applies to
+    view_ndim = ndim  # dimensions of the view so far
     for position, item in enumerate(items):
         cls = item.__class__
         if item is None:
+            if dim > view_ndim:  # only after several Ellipses
+                raise IndexError(f"Dimension out of range (expected to be in range of [{-view_ndim - 1}, "
+                                 f"{view_ndim}], but got {dim})")
             view_index.append(None)
             dim += 1
-        elif item is Ellipsis:
+            view_ndim += 1
+        elif item is Ellipsis:  # the dimensions no other item names (torch allows several Ellipses)
             skip = ndim - specified
-            view_index.extend([_ALL] * skip)
+            view_index.extend([_ALL] * max(0, min(skip, ndim - src)))
             dim += skip
             src += skip
         elif cls is bool:
             view_index.append(None)
             advanced.append((dim, np.zeros(int(item), np.int64)))
             dim += 1
+            view_ndim += 1
         elif src >= ndim:
             raise IndexError(f"too many indices for tensor of dimension {ndim}")
         elif cls is int:
@@ -423,6 +429,7 @@ def _parse_index(shape, items):
                 raise IndexError(f"index {item} is out of bounds for dimension {position} with size {size}")
             view_index.append(item)
             src += 1
+            view_ndim -= 1
         elif cls is slice:
             _check_slice(item)
             view_index.append(item)
@@ -638,6 +645,8 @@ def _window(x, shape, strides, offset):
 
 class AdvancedIndex(Function):
     """``t[index_arrays]``: a copy, laid out in memory the way torch lays it out."""
+
+    node_name = "IndexBackward0"  # torch's name for this node
 
     @staticmethod
     def forward(ctx, x, indices):

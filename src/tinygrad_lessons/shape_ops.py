@@ -18,6 +18,11 @@ other changes too:
 Strides matter: PyTorch users see them (``stride()``, ``is_contiguous()``, whether ``view``
 works), so every result here has exactly the strides torch gives it, even for size-1
 dimensions, where NumPy would sometimes choose differently.
+
+Gradients (chapter 4): no value changes, so each backward only moves the gradient back
+to where the input's elements were — reshape it back, permute it back, sum it over the
+dimensions ``expand`` repeated, split it among the inputs of ``cat``, join the pieces of
+``split``, or write it into zeros at the place ``narrow``/``select`` took.
 """
 
 from __future__ import annotations
