@@ -12,7 +12,6 @@ import numpy as np
 import torch
 
 import tinygrad_lessons as tl
-
 from parity import assert_matches, to_numpy
 
 GRAD_TOLERANCE = {torch.float16: 2e-2, torch.bfloat16: 1e-1, torch.float32: 1e-4, torch.float64: 1e-9}

@@ -224,7 +224,7 @@ def _evenly_distribute(grad, x, value):
     The backward of ``max()``, ``min()`` and ``median()`` without a dim, as torch does it.
     """
     mask = x.isnan() if value.isnan() else x == value
-    return where(mask, grad, 0)
+    return where(mask, grad / mask.sum(), 0)
 
 
 def _select_backward(grad, indices, shape, dim, keepdim):
