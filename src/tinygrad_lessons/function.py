@@ -19,6 +19,8 @@ their output shares the first input's storage and version counter.
 
 from __future__ import annotations
 
+import re
+
 from .grad_mode import STATE
 from .tensor import Tensor, _wrap
 
@@ -136,8 +138,8 @@ def _wrap_view(array, storage, version):
     return t
 
 
-def _record(ctx, args, arrays, outputs):
-    """Make ``ctx`` the graph node of ``outputs``: link inputs, keep saved values."""
+def _link(ctx, args):
+    """Point ``ctx`` at the nodes that made its tensor arguments (``next_functions``)."""
     # torch lists one edge per *tensor* argument; backward returns one gradient per argument,
     # and `_tensor_args` says which of those to pass along those edges
     next_functions = []
@@ -159,6 +161,29 @@ def _record(ctx, args, arrays, outputs):
     ctx.needs_input_grad = tuple(needs)  # one bool per argument of forward
     if len(tensor_args) != len(args):
         ctx._tensor_args = tuple(tensor_args)
+
+
+def record_computed(cls, out, args, saved=()):
+    """Record ``out`` as made by ``cls`` from ``args`` when a fast path computed it without ``forward``.
+
+    The node is the one ``apply`` records (the caller stashes on it what ``forward`` would);
+    ``saved`` are input tensors (or None) backward reads as ``saved_tensors``. This is how the
+    commonest ops (``a + b`` on plain tensors) record the graph at little more than their own cost.
+    """
+    ctx = cls.__new__(cls)
+    _link(ctx, args)
+    if saved:
+        ctx._saved = saved
+        ctx._saved_versions = tuple([0 if t is None else t._version_now() for t in saved])
+        ctx._saved_output_nrs = (None,) * len(saved)
+    out.requires_grad = True
+    out.grad_fn = ctx
+    return ctx
+
+
+def _record(ctx, args, arrays, outputs):
+    """Make ``ctx`` the graph node of ``outputs``: link inputs, keep saved values."""
+    _link(ctx, args)
     if outputs.__class__ is tuple:
         ctx.num_outputs = len(outputs)
         ctx.outputs_meta = tuple((o.shape, o.dtype) for o in outputs)  # to make zero grads for unused outputs
@@ -204,15 +229,24 @@ def _tensor_for(value, args, arrays, outs):
 def _modified_error(node, tensor, version, output_nr):
     kind = _TYPE_NAME.get(tensor.dtype.name, tensor.dtype.name)
     shape = ", ".join(map(str, tensor.shape))
-    where = f"output {output_nr} of {node.name()}" if output_nr is not None else f"an input of {node.name()}"
-    if tensor.grad_fn is not None and output_nr is None:
-        where = f"output {tensor._output_nr} of {tensor.grad_fn.name()}"
+    if tensor.grad_fn is not None:
+        where = f"output {tensor._output_nr} of {_forward_name(tensor.grad_fn)}"
+    elif output_nr is not None:
+        where = f"output {output_nr} of {_forward_name(node)}"
+    else:
+        where = "a leaf or an input of " + _forward_name(node)
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
         f"[torch.{kind} [{shape}]], which is {where}, is at version {tensor._version_now()}; expected version "
-        f"{version} instead. Hint: the backtrace further above can point at the operation that failed to "
-        "compute its gradient. The variable in question was changed in there or anywhere later. Good luck!"
+        f"{version} instead. Hint: enable anomaly detection to find the operation that failed to compute its "
+        "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
     )
+
+
+def _forward_name(node) -> str:
+    """torch names the forward op in this message: ``ExpBackward0`` -> ``Exp``."""
+    name = node.name()
+    return re.sub(r"Backward\d+$", "", name)
 
 
 _TYPE_NAME = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -223,6 +257,7 @@ class AccumulateGrad:
     """The graph's leaf node: adds the gradient that reaches it into ``variable.grad``."""
 
     __slots__ = ("variable", "next_functions", "__weakref__")
+    returns_view = False  # a leaf is no view: code walking a chain of view nodes stops here
 
     def __init__(self, variable):
         self.variable = variable

@@ -23,6 +23,15 @@ mask: ``where``, ``gather``/``scatter`` (read/write along one dimension at the
 positions an index tensor gives), ``masked_fill``, ``masked_select``,
 ``nonzero``, ``index_select`` and ``take``.
 
+Gradients (chapter 4): reading elements sends the gradient back to where they were
+read from. A view's backward writes it into zeros at the viewed place; an advanced
+index *adds* it there (``IndexPutAccumulate``, ``np.add.at``), so an element read
+twice gets both gradients — the same for ``gather``, ``index_select``, ``take`` and
+``masked_select``. ``where``/``masked_fill`` send each element's gradient to the source
+it came from; ``scatter``'s overwritten values get none. Writes (``t[i] = v``,
+``masked_fill_``, ``scatter_``, ``scatter_add_``) on a tensor autograd watches are
+recorded as nodes too, under torch's rules for in-place ops (``_records_inplace``).
+
 We read the index ourselves instead of handing it to NumPy because torch differs
 from NumPy in details a learner can see: the stride of a dimension added by
 ``None``, negative steps (refused: torch strides are never negative), its error
@@ -40,7 +49,9 @@ import numpy as np
 
 from . import dtypes
 from .creation import tensor as _tensor_from_data
+from .creation import zeros as _zeros
 from .function import Function
+from .grad_mode import STATE
 from .storage import contiguous_strides, data_ptr, strided_view
 from .tensor import _TYPE_NAMES, Tensor, _is_contiguous, _wrap, _wrap_dim
 
@@ -581,20 +592,81 @@ def _numpy_index(indices) -> tuple:
 
 # ---------------------------------------------------------------------- t[index]
 class BasicIndex(Function):
-    """``t[ints, slices, None]``: a view onto the same memory, with torch's strides and offset."""
+    """``t[ints, slices, None]``: a view onto the same memory, with torch's strides and offset.
+
+    Backward: zeros of the input's shape with the gradient written where the view looks
+    (``BasicIndexBackward``). torch builds this view one op at a time (``select`` for an
+    int, ``slice`` for a slice, ``unsqueeze`` for ``None``) and its node is named after the
+    last of them: ``x[0]`` SelectBackward0, ``x[0, 1:]`` SliceBackward0, ``x[None]``
+    UnsqueezeBackward0, ``x[...]`` AliasBackward0 (see ``name``). ``single`` is True for
+    ``t[slice]`` alone, where torch keeps even a full slice (``x[:]`` is SliceBackward0).
+    """
 
     returns_view = True
 
     @staticmethod
-    def forward(ctx, x, index):
-        if None not in index:
-            view = x[index + (Ellipsis,)]  # the Ellipsis keeps x[0, 0] a 0-d view rather than a NumPy scalar
-            if view.size:  # NumPy agrees with torch, except for empty slices (it resets their start and step)
-                return view
-        shape, strides, offset = _view_geometry(x, index)
-        if x.flags.c_contiguous and 0 not in shape:  # x's memory is a block NumPy takes as a buffer: the fast way
-            return np.ndarray(shape, x.dtype, buffer=x, offset=offset, strides=strides)
-        return _window(x, shape, strides, offset)
+    def forward(ctx, x, index, single):
+        ctx.input_shape, ctx.index, ctx.single = x.shape, index, single
+        return _basic_view(x, index)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return BasicIndexBackward.apply(grad, ctx.input_shape, ctx.index), None, None
+
+    def name(self) -> str:
+        return _view_node_name(self.input_shape, self.index, self.single)
+
+
+def _view_node_name(shape, index, single=False) -> str:
+    """torch's node for ``x[index]``: the last view op it applies (full slices in a tuple apply none)."""
+    name = "AliasBackward0"
+    src = 0
+    for item in index:
+        if item is None:
+            name = "UnsqueezeBackward0"
+            continue
+        if item.__class__ is not slice:
+            name = "SelectBackward0"
+        elif single or not (item.start in (None, 0) and item.step in (None, 1)
+                            and (item.stop is None or operator.index(item.stop) >= shape[src])):
+            name = "SliceBackward0"
+        src += 1
+    return name
+
+
+class BasicIndexBackward(Function):
+    """The gradient of ``x[index]``: zeros of ``x``'s shape, ``grad`` written at ``index``.
+
+    A Function of its own so that it is differentiable too: its backward indexes again
+    (torch's SelectBackwardBackward0, SliceBackwardBackward0...).
+    """
+
+    @staticmethod
+    def forward(ctx, grad, shape, index):
+        ctx.index, ctx.shape = index, shape
+        out = np.zeros(shape, grad.dtype)
+        out[index] = grad  # NumPy picks the same elements (the strides of None dims don't matter here)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return BasicIndex.apply(grad, ctx.index, False), None, None
+
+    def name(self) -> str:
+        top = _view_node_name(self.shape, self.index)
+        return "SqueezeBackward1" if top == "UnsqueezeBackward0" else top.replace("Backward0", "BackwardBackward0")
+
+
+def _basic_view(x, index):
+    """``x[index]`` (ints, slices, None) as a NumPy view with torch's strides and offset."""
+    if None not in index:
+        view = x[index + (Ellipsis,)]  # the Ellipsis keeps x[0, 0] a 0-d view rather than a NumPy scalar
+        if view.size:  # NumPy agrees with torch, except for empty slices (it resets their start and step)
+            return view
+    shape, strides, offset = _view_geometry(x, index)
+    if x.flags.c_contiguous and 0 not in shape:  # x's memory is a block NumPy takes as a buffer: the fast way
+        return np.ndarray(shape, x.dtype, buffer=x, offset=offset, strides=strides)
+    return _window(x, shape, strides, offset)
 
 
 def _view_geometry(x, index):
@@ -650,6 +722,7 @@ class AdvancedIndex(Function):
 
     @staticmethod
     def forward(ctx, x, indices):
+        ctx.input_shape, ctx.indices = x.shape, indices
         arrays = [a for a in indices if a is not None]
         index_shape = _broadcast_indices(arrays)
         shape, strides = _advanced_layout(x, indices, index_shape)
@@ -658,6 +731,53 @@ class AdvancedIndex(Function):
         if size == 0:
             return _empty_strided(shape, strides, x.dtype)
         return _in_layout(x[_numpy_index(indices)], strides)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # an element picked twice (x[[0, 0]]) gets both gradients: added, never overwritten
+        return IndexPutAccumulate.apply(grad, ctx.input_shape, ctx.indices), None
+
+
+class IndexPutAccumulate(Function):
+    """Zeros of ``shape`` with ``values`` *added* at the advanced ``indices`` (``np.add.at``).
+
+    The gradient of reading at positions: ``zeros.index_put_(indices, grad, accumulate=True)``
+    in torch. A plain assignment ``out[indices] = values`` would keep only one of the values
+    sent to a repeated position; ``np.add.at`` adds them all. Its own backward reads at the
+    same positions again, so higher-order gradients work. The subclasses below only carry
+    the names torch gives this node after the ops whose backward it is.
+    """
+
+    node_name = "IndexPutImplBackward0"
+
+    @staticmethod
+    def forward(ctx, values, shape, indices):
+        ctx.indices = indices
+        out = np.zeros(shape, values.dtype)
+        np.add.at(out, _numpy_index(indices), values)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return AdvancedIndex.apply(grad, ctx.indices), None, None
+
+
+class MaskedScatter(IndexPutAccumulate):
+    """The gradient of ``masked_select`` (torch's MaskedScatterBackward0)."""
+
+    node_name = "MaskedScatterBackward0"
+
+
+class IndexAdd(IndexPutAccumulate):
+    """The gradient of ``index_select`` (torch's IndexAddBackward0)."""
+
+    node_name = "IndexAddBackward0"
+
+
+class Put(IndexPutAccumulate):
+    """The gradient of ``take`` (torch's PutBackward0)."""
+
+    node_name = "PutBackward0"
 
 
 def getitem(self, index):
@@ -671,16 +791,16 @@ def getitem(self, index):
             raise IndexError(_ZERO_DIM_INDEX)
         if not -shape[0] <= index < shape[0]:
             raise IndexError(f"index {index} is out of bounds for dimension 0 with size {shape[0]}")
-        return BasicIndex.apply(self, (index,))
+        return BasicIndex.apply(self, (index,), False)
     if cls is slice:
         if not self._data.ndim:
             raise IndexError("slice() cannot be applied to a 0-dim tensor.")
         _check_slice(index)
-        return BasicIndex.apply(self, (index,))
+        return BasicIndex.apply(self, (index,), True)
     view_index, advanced = _parse_index(self._data.shape, _index_items(index))
     if not advanced:
-        return BasicIndex.apply(self, view_index)
-    view = BasicIndex.apply(self, view_index) if _changes_view(view_index) else self
+        return BasicIndex.apply(self, view_index, False)
+    view = BasicIndex.apply(self, view_index, False) if _changes_view(view_index) else self
     return AdvancedIndex.apply(view, _integer_indices(view._data.shape, advanced))
 
 
@@ -793,7 +913,12 @@ def _index_put(target: np.ndarray, advanced, value) -> None:
 
 
 def setitem(self, index, value) -> None:
-    """``self[index] = value``: writes into ``self``'s memory, so every view of it sees the change."""
+    """``self[index] = value``: writes into ``self``'s memory, so every view of it sees the change.
+
+    Under grad mode, when ``self`` or ``value`` requires grad, autograd must see the write
+    (``_records_inplace`` says when, and refuses what torch or this library refuses): the
+    ``IndexPut`` node then becomes ``self.grad_fn``.
+    """
     value = _setitem_value(self, value)
     if index is False:  # torch's shortcut: selects nothing, writes nothing
         return
@@ -806,23 +931,165 @@ def setitem(self, index, value) -> None:
             raise IndexError(_ZERO_DIM_INDEX)
         if not -shape[0] <= index < shape[0]:
             raise IndexError(f"index {index} is out of bounds for dimension 0 with size {shape[0]}")
-        _copy_into(self._data[index, ...], value)
+        view_index, advanced = (index,), []
     else:
         view_index, advanced = _parse_index(self._data.shape, _index_items(index))
-        target = BasicIndex.forward(None, self._data, view_index)
-        if advanced:
-            _index_put(target, advanced, value)
-        else:
-            _copy_into(target, value)
+    if STATE.enabled and (self.requires_grad or (value.__class__ is Tensor and value.requires_grad)):
+        if self.requires_grad and self.grad_fn is None and _view_node_name(self._data.shape, view_index) != \
+                "AliasBackward0":  # torch writes through a view of self here (self[0] is self.select(0, 0))
+            raise RuntimeError(_VIEW_OF_LEAF)
+        if _records_inplace(self, value):
+            from .math_ops import _inplace
+
+            _inplace(self, IndexPut.apply(self, value, view_index, advanced))
+            return
+    _write_at(self._data, view_index, advanced, value)
     self._bump_version()
+
+
+def _write_at(x: np.ndarray, view_index, advanced, value) -> None:
+    """Write ``value`` (a tensor, or a number in ``x``'s dtype) into ``x[view_index][advanced]``."""
+    target = _basic_view(x, view_index)
+    if advanced:
+        _index_put(target, advanced, value)
+    else:
+        _copy_into(target, value)
+
+
+# ---------------------------------------------------------------------- in-place writes and autograd
+_VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+_WRITE_INTO_VIEW = (
+    "tinygrad_lessons does not support writing a tensor that requires grad in place into a view of another "
+    "tensor (torch records a CopySlices node on the base tensor there, which this library does not do). Write "
+    "into the base tensor itself (base[i] = value), or build the result out of place, e.g. with "
+    "torch.where(mask, value, base), base.masked_fill(mask, value), base.scatter(...) or torch.cat / torch.stack."
+)
+
+
+def _records_inplace(self, *others) -> bool:
+    """Autograd's rules for an in-place write into ``self``; True when the write must be recorded.
+
+    Under grad mode: a leaf that requires grad (or a view of one) may not be written
+    (torch's errors), nor a view of another tensor that requires grad (torch's CopySlices,
+    not done here: a clear error). A non-leaf that requires grad is recorded, and so is a
+    float tensor written from a tensor that requires grad. ``no_grad()`` writes plainly.
+    """
+    if not STATE.enabled:
+        return False
+    if self.requires_grad:
+        from .math_ops import _check_leaf
+
+        _check_leaf(self)  # raises for a leaf, a view of a leaf, and a view of a non-leaf
+        return True
+    if not (self.dtype.is_floating_point and any(isinstance(o, Tensor) and o.requires_grad for o in others)):
+        return False
+    if _looks_like_view(self):  # its base would have to join the graph too (CopySlices)
+        raise RuntimeError(_WRITE_INTO_VIEW)
+    return True
+
+
+def _looks_like_view(t) -> bool:
+    """True when ``t`` sees only part of a storage that other tensors see (``base[0]``, ``base[1:]``).
+
+    A view that covers its whole storage (``base.T``, ``base[:]``) can't be told from its base here.
+    """
+    storage = t._storage
+    return storage is not None and (storage.size != t._data.size or data_ptr(storage) != data_ptr(t._data))
+
+
+def _reduce_to(grad, shape, np_dtype):
+    """``grad`` as the gradient of an input of this shape and (NumPy) dtype: summed over broadcast dims, cast."""
+    if grad._data.shape != tuple(shape):
+        grad = grad.sum_to_size(tuple(shape))
+    dtype = dtypes.FROM_NUMPY[np.dtype(np_dtype)]
+    return grad if grad.dtype is dtype else grad.to(dtype)
+
+
+class IndexPut(Function):
+    """``x[index] = value`` on a tensor autograd watches: the write, as a graph node.
+
+    Unlike the other Functions, forward writes *into* ``x`` (the same checks and the same
+    write as without autograd, so also the same errors) and returns it; ``setitem`` then
+    makes this node ``x.grad_fn``. Backward: the old values were overwritten where the
+    value went, so their gradient is ``grad`` with those positions zeroed (``ZeroAt``); the
+    value gets ``grad`` read at those positions, summed back over broadcasting to its shape
+    (an element written twice sends the gradient of its one position to both).
+    torch's names: CopySlices when a view of ``x`` was written (``x[0] = v``),
+    IndexPutBackward0 for advanced indices alone (``x[mask] = v``), else the fill or copy
+    of all of ``x`` (``x[...] = v``).
+    """
+
+    @staticmethod
+    def forward(ctx, x, value, view_index, advanced):
+        is_tensor = value.__class__ is np.ndarray
+        target = _basic_view(x, view_index)
+        ctx.view_index, ctx.advanced, ctx.target_shape = view_index, advanced, target.shape
+        if is_tensor:
+            ctx.value_shape, ctx.value_dtype = value.shape, value.dtype
+        if _view_node_name(x.shape, view_index) != "AliasBackward0":
+            ctx.node_name = "torch::autograd::CopySlices"
+        elif advanced:
+            ctx.node_name = "IndexPutBackward0"
+        else:
+            fill = target.ndim and not (is_tensor and value.ndim)  # torch fills with a 0-d value, else copies
+            ctx.node_name = "FillBackward3" if fill else "torch::autograd::CopyBackwards"
+        _write_at(x, view_index, advanced, _wrap(value) if is_tensor else value)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        indices = _integer_indices(ctx.target_shape, ctx.advanced) if ctx.advanced else None
+        grad_x = ZeroAt.apply(grad, ctx.view_index, indices) if ctx.needs_input_grad[0] else None
+        grad_value = None
+        if ctx.needs_input_grad[1]:
+            g = BasicIndex.apply(grad, ctx.view_index, False) if _changes_view(ctx.view_index) else grad
+            if indices is not None:
+                g = AdvancedIndex.apply(g, indices)
+            shape = ctx.value_shape
+            if g._data.shape != shape:  # the value was broadcast, after dropping its leading 1s
+                stripped = _strip_leading_ones(shape)
+                g = g.sum_to_size(stripped)
+                if stripped != shape:
+                    g = g.reshape(shape)
+            grad_value = _reduce_to(g, shape, ctx.value_dtype)
+        return grad_x, grad_value, None, None
+
+
+class ZeroAt(Function):
+    """A copy of ``grad`` with zeros at ``grad[view_index][indices]``: the gradient of overwritten values.
+
+    Zeroing positions is its own adjoint, so backward applies it again.
+    """
+
+    @staticmethod
+    def forward(ctx, grad, view_index, indices):
+        ctx.view_index, ctx.indices = view_index, indices
+        out = np.array(grad, order="C")
+        target = _basic_view(out, view_index)
+        if indices is None:
+            target[...] = 0
+        else:
+            target[_numpy_index(indices)] = 0
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ZeroAt.apply(grad, ctx.view_index, ctx.indices), None, None
 
 
 # ---------------------------------------------------------------------- where
 class Where(Function):
-    """``where(condition, input, other)``: ``input`` where ``condition`` is True, else ``other``."""
+    """``where(condition, input, other)``: ``input`` where ``condition`` is True, else ``other``.
+
+    Backward: each branch gets the gradient where it was chosen and 0 elsewhere, summed back
+    over broadcasting to its own shape and cast to its own dtype (a number gets none).
+    """
 
     @staticmethod
     def forward(ctx, condition, input, other, dtype):  # noqa: A002 - torch's name
+        ctx.save_for_backward(condition)
+        ctx.input_meta = (np.shape(input), np.result_type(input))
+        ctx.other_meta = (np.shape(other), np.result_type(other))
         np_dtype = dtype.numpy_dtype
         shape = _broadcast_shapes(condition.shape, np.shape(input), np.shape(other))
         operands = [_operand_layout(condition, np.dtype(np.bool_)), _operand_layout(input, np_dtype),
@@ -830,6 +1097,18 @@ class Where(Function):
         condition = condition.astype(np.bool_, copy=False)
         values = np.where(condition, input.astype(np_dtype, copy=False), other.astype(np_dtype, copy=False))
         return _in_layout(values, _iterator_strides(shape, operands))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
+        if condition.dtype is not dtypes.bool:  # a (deprecated) uint8 condition
+            condition = condition.to(dtypes.bool)
+        grad_input = grad_other = None
+        if ctx.needs_input_grad[1]:
+            grad_input = _reduce_to(where(condition, grad, 0), *ctx.input_meta)
+        if ctx.needs_input_grad[2]:
+            grad_other = _reduce_to(where(condition, 0, grad), *ctx.other_meta)
+        return None, grad_input, grad_other, None
 
 
 def _operand_layout(array, np_dtype):
@@ -927,16 +1206,27 @@ def _positions(index, dim) -> tuple:
 
 
 class Gather(Function):
-    """``gather(x, dim, index)``: ``out[i][j] = x[index[i][j]][j]`` (for ``dim=0``)."""
+    """``gather(x, dim, index)``: ``out[i][j] = x[index[i][j]][j]`` (for ``dim=0``).
+
+    Backward: ``zeros_like(x).scatter_add(dim, index, grad)``.
+    """
 
     @staticmethod
     def forward(ctx, x, dim, index):
+        ctx.save_for_backward(index)
+        ctx.input_shape, ctx.dim = x.shape, dim
         if index.size == 0:
             return _contiguous(np.empty(index.shape, x.dtype))
         _gather_shape_check(x, dim, index)
         x1, index1 = _at_least_1d(x), _at_least_1d(index)
         _check_gather_bounds(index1, x1.shape[dim], dim)
         return np.ascontiguousarray(x1[_positions(index1, dim)]).reshape(index.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # each element read sends its gradient back where it was read from; read twice, it gets both
+        (index,) = ctx.saved_tensors
+        return _zeros(ctx.input_shape, dtype=grad.dtype).scatter_add(ctx.dim, index, grad), None, None
 
 
 def gather(input, dim, index, *, sparse_grad=False):  # noqa: A002 - torch's name
@@ -1019,13 +1309,65 @@ def _scatter_source(self, src, value, reduce):
 
 
 class Scatter(Function):
-    """``scatter(x, dim, index, src)``: a copy of ``x`` with ``out[index[i][j]][j] = src[i][j]`` (``dim=0``)."""
+    """``scatter(x, dim, index, src)``: a copy of ``x`` with ``out[index[i][j]][j] = src[i][j]`` (``dim=0``).
+
+    Backward: ``x``'s old values survive except where ``src`` was written, so its gradient
+    is ``grad.scatter(dim, index, 0)``; ``src[i][j]`` landed at one place, so its gradient is
+    read from there: ``grad.gather(dim, index)``. (When ``index`` repeats a position, only
+    one write survives, but each ``src`` element still gets the gradient of that position, as
+    in torch.) ``src`` may be a number (the subclass ``ScatterValue``, no gradient for it).
+    """
 
     @staticmethod
     def forward(ctx, x, dim, index, src, reduce):
+        ctx.save_for_backward(index)
+        ctx.dim = dim
+        if src.__class__ is np.ndarray:
+            ctx.src_shape = src.shape
         out = _contiguous(np.array(x, order="C"))
         _scatter_into(out, dim, index, src, reduce)
         return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        grad_x = grad.scatter(ctx.dim, index, 0) if ctx.needs_input_grad[0] else None
+        return grad_x, None, None, _scatter_src_grad(ctx, grad, index), None
+
+
+def _scatter_src_grad(ctx, grad, index):
+    """``src``'s gradient: ``grad`` read where ``src`` went; torch refuses an ``src`` larger than ``index``."""
+    if not ctx.needs_input_grad[3]:
+        return None
+    if tuple(index.shape) != ctx.src_shape:
+        raise RuntimeError(f"Function {ctx.name()} returned an invalid gradient at index 1 - got "
+                           f"{list(index.shape)} but expected shape compatible with {list(ctx.src_shape)}")
+    return grad.gather(ctx.dim, index)
+
+
+class ScatterValue(Scatter):
+    """``scatter(x, dim, index, value=number)``: torch's ScatterBackward1."""
+
+    node_name = "ScatterBackward1"
+
+
+class ScatterAdd(Scatter):
+    """``scatter_add``: ``src`` is added, so ``x``'s gradient passes unchanged; ``src``'s is gathered."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        return grad, None, None, _scatter_src_grad(ctx, grad, index), None
+
+
+class ScatterReduce(Scatter):
+    """``scatter(..., reduce='add'|'multiply')``: torch has no derivative for it, and says so in backward."""
+
+    node_name = "torch::autograd::NotImplemented"
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::scatter is not implemented")
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A002 - torch's name
@@ -1037,16 +1379,33 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A
     dim = _wrap_dim(dim, input._data.ndim)
     src_tensor, fill = _scatter_source(input, src, value, reduce)
     _scatter_checks(input, dim, index, src_tensor, reduce)
-    return Scatter.apply(input, dim, index, src_tensor if src_tensor is not None else fill, reduce)
+    return _scatter_function(src_tensor, reduce).apply(input, dim, index,
+                                                       src_tensor if src_tensor is not None else fill, reduce)
+
+
+def _scatter_function(src_tensor, reduce):
+    """The Function (so the graph node torch would name) for a scatter of a tensor or a number."""
+    if reduce is not None:
+        return ScatterReduce
+    return Scatter if src_tensor is not None else ScatterValue
 
 
 def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
-    """In-place ``scatter``: writes into ``self`` and returns it."""
+    """In-place ``scatter``: writes into ``self`` and returns it.
+
+    Recorded when autograd watches (``_records_inplace``).
+    """
+    record = _records_inplace(self, src)
     dim = _wrap_dim(dim, self._data.ndim)
     src_tensor, fill = _scatter_source(self, src, value, reduce)
     _scatter_checks(self, dim, index, src_tensor, reduce)
     if _has_internal_overlap(self._data.shape, self.stride()):
         raise RuntimeError(_WRITE_OVERLAP)
+    if record:
+        from .math_ops import _inplace
+
+        return _inplace(self, _scatter_function(src_tensor, reduce).apply(
+            self, dim, index, src_tensor if src_tensor is not None else fill, reduce))
     _scatter_into(self._data, dim, index._data, src_tensor._data if src_tensor is not None else fill, reduce)
     self._bump_version()
     return self
@@ -1057,16 +1416,24 @@ def scatter_add(input, dim, index, src):  # noqa: A002 - torch's name
     _require_tensor("scatter_add", "src", src)
     dim = _wrap_dim(dim, input._data.ndim)
     _scatter_checks(input, dim, index, src, None)
-    return Scatter.apply(input, dim, index, src, "add")
+    return ScatterAdd.apply(input, dim, index, src, "add")
 
 
 def scatter_add_(self, dim, index, src):
-    """In-place ``scatter_add``."""
+    """In-place ``scatter_add``.
+
+    Recorded when autograd watches (``_records_inplace``).
+    """
+    record = _records_inplace(self, src)
     _require_tensor("scatter_add_", "src", src)
     dim = _wrap_dim(dim, self._data.ndim)
     _scatter_checks(self, dim, index, src, None)
     if _has_internal_overlap(self._data.shape, self.stride()):
         raise RuntimeError(_WRITE_OVERLAP)
+    if record:
+        from .math_ops import _inplace
+
+        return _inplace(self, ScatterAdd.apply(self, dim, index, src, "add"))
     _scatter_into(self._data, dim, index._data, src._data, "add")
     self._bump_version()
     return self
@@ -1095,41 +1462,106 @@ _MASKED_FILL_DTYPE = "masked_fill_ only supports boolean masks, but got mask wit
 
 
 class MaskedFill(Function):
-    """``masked_fill(x, mask, value)``: a copy of ``x`` with ``value`` where ``mask`` is True."""
+    """``masked_fill(x, mask, fill)``: a copy of ``x`` with ``fill`` (a number) where ``mask`` is True.
+
+    Backward: ``x``'s values survive where ``mask`` is False, so its gradient is
+    ``grad.masked_fill(mask, 0)`` (summed back if ``x`` was broadcast to ``mask``'s shape).
+    """
 
     @staticmethod
-    def forward(ctx, x, mask, value):
+    def forward(ctx, x, mask, fill):
+        ctx.save_for_backward(mask)
+        ctx.input_shape = x.shape
         _broadcast_shapes(mask.shape, x.shape)
-        return _contiguous(np.where(mask, value, x).astype(x.dtype, copy=False))
+        return _contiguous(np.where(mask, fill, x).astype(x.dtype, copy=False))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return _masked_fill_input_grad(ctx, grad, mask), None, None
+
+
+def _masked_fill_input_grad(ctx, grad, mask):
+    if not ctx.needs_input_grad[0]:
+        return None
+    return grad.masked_fill(mask, 0).sum_to_size(ctx.input_shape)
+
+
+class MaskedFillTensor(MaskedFill):
+    """``masked_fill`` with a 0-d tensor ``value`` (torch's MaskedFillBackward1): ``value``
+    went to every masked position, so its gradient is the sum of ``grad`` there."""
+
+    node_name = "MaskedFillBackward1"
+
+    @staticmethod
+    def forward(ctx, x, mask, fill, value):
+        ctx.value_dtype = value.dtype
+        return MaskedFill.forward(ctx, x, mask, fill)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        grad_value = None
+        if ctx.needs_input_grad[3]:
+            grad_value = _reduce_to(where(mask, grad, 0).sum(), (), ctx.value_dtype)
+        return _masked_fill_input_grad(ctx, grad, mask), None, None, grad_value
+
+
+def _masked_fill_function(self, mask, value, fill):
+    if isinstance(value, Tensor):
+        return MaskedFillTensor.apply(self, mask, fill, value)
+    return MaskedFill.apply(self, mask, fill)
 
 
 def masked_fill(input, mask, value):  # noqa: A002 - torch's name
     """``value`` where the boolean ``mask`` is True, ``input`` elsewhere (``mask`` broadcasts)."""
     _check_bool_mask("masked_fill", mask, _MASKED_FILL_DTYPE)
-    return MaskedFill.apply(input, mask, _fill_value(input, value))
+    return _masked_fill_function(input, mask, value, _fill_value(input, value))
 
 
 def masked_fill_(self, mask, value):
-    """In-place ``masked_fill``: ``mask`` must broadcast to ``self``'s shape."""
+    """In-place ``masked_fill``: ``mask`` must broadcast to ``self``'s shape.
+
+    Recorded when autograd watches (``_records_inplace``).
+    """
+    record = _records_inplace(self, value)
     _check_bool_mask("masked_fill_", mask, _MASKED_FILL_DTYPE)
     fill = _fill_value(self, value)
     shape = _broadcast_shapes(self._data.shape, mask._data.shape)
     if shape != self._data.shape:
         raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
                            f"{list(shape)}")
+    if record:
+        from .math_ops import _inplace
+
+        return _inplace(self, _masked_fill_function(self, mask, value, fill))
     np.copyto(self._data, fill, where=mask._data)
     self._bump_version()
     return self
 
 
 class MaskedSelect(Function):
-    """``masked_select(x, mask)``: the elements of ``x`` where ``mask`` is True, as a 1-d copy."""
+    """``masked_select(x, mask)``: the elements of ``x`` where ``mask`` is True, as a 1-d copy.
+
+    Backward: each gradient element goes back to the position its value came from.
+    """
 
     @staticmethod
     def forward(ctx, x, mask):
+        ctx.save_for_backward(mask)
+        ctx.input_shape = x.shape
         shape = _broadcast_shapes(mask.shape, x.shape)
         values = np.broadcast_to(x, shape)[np.broadcast_to(mask, shape)]
         return _contiguous(values.reshape(-1))
+
+    @staticmethod
+    def backward(ctx, grad):
+        # the gradient goes back to the masked positions (of the broadcast shape, then summed back)
+        (mask,) = ctx.saved_tensors
+        shape = _broadcast_shapes(mask._data.shape, ctx.input_shape)
+        positions = np.flatnonzero(np.broadcast_to(mask._data, shape))
+        flat = MaskedScatter.apply(grad, (math.prod(shape),), (positions,))
+        return flat.reshape(shape).sum_to_size(ctx.input_shape), None
 
 
 def masked_select(input, mask):  # noqa: A002 - torch's name
@@ -1140,10 +1572,15 @@ def masked_select(input, mask):  # noqa: A002 - torch's name
 
 # ---------------------------------------------------------------------- index_select and take
 class IndexSelect(Function):
-    """``index_select(x, dim, index)``: the slices of ``x`` along ``dim`` at the positions in ``index``."""
+    """``index_select(x, dim, index)``: the slices of ``x`` along ``dim`` at the positions in ``index``.
+
+    Backward: the gradient slices added back at those positions (a repeated index adds up).
+    """
 
     @staticmethod
     def forward(ctx, x, dim, index):
+        ctx.save_for_backward(index)
+        ctx.input_shape, ctx.dim = x.shape, dim
         if x.ndim == 0:
             if index.size != 1:
                 raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.size} value(s)")
@@ -1159,6 +1596,16 @@ class IndexSelect(Function):
             return x.copy()
         return _contiguous(np.take(x, index, axis=dim))
 
+    @staticmethod
+    def backward(ctx, grad):
+        shape = ctx.input_shape
+        if not shape:
+            return grad, None, None
+        (index,) = ctx.saved_tensors
+        dim = ctx.dim
+        indices = (None,) * dim + (index._data.reshape(-1),) + (None,) * (len(shape) - dim - 1)
+        return IndexAdd.apply(grad, shape, indices), None, None
+
 
 def index_select(input, dim, index):  # noqa: A002 - torch's name
     """The slices of ``input`` along ``dim`` at the positions of the 1-d ``index`` (a copy)."""
@@ -1172,10 +1619,15 @@ def index_select(input, dim, index):  # noqa: A002 - torch's name
 
 
 class Take(Function):
-    """``take(x, index)``: ``x`` read as 1-d (row-major), at the positions in ``index``."""
+    """``take(x, index)``: ``x`` read as 1-d (row-major), at the positions in ``index``.
+
+    Backward: the gradient added back at those positions of the flattened input, reshaped.
+    """
 
     @staticmethod
     def forward(ctx, x, index):
+        ctx.save_for_backward(index)
+        ctx.input_shape = x.shape
         flat = x.reshape(-1)
         if flat.size == 0 and index.size:
             raise IndexError("take(): tried to take from an empty tensor")
@@ -1183,6 +1635,12 @@ class Take(Function):
         if bad is not None:
             raise IndexError(f"out of range: tried to access index {bad} on a tensor of {flat.size} elements.")
         return _contiguous(np.asarray(np.take(flat, index)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        flat = Put.apply(grad, (math.prod(ctx.input_shape),), (index._data,))
+        return flat.reshape(ctx.input_shape), None
 
 
 def take(input, index):  # noqa: A002 - torch's name
