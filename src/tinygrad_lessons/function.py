@@ -163,24 +163,6 @@ def _link(ctx, args):
         ctx._tensor_args = tuple(tensor_args)
 
 
-def record_computed(cls, out, args, saved=()):
-    """Record ``out`` as made by ``cls`` from ``args`` when a fast path computed it without ``forward``.
-
-    The node is the one ``apply`` records (the caller stashes on it what ``forward`` would);
-    ``saved`` are input tensors (or None) backward reads as ``saved_tensors``. This is how the
-    commonest ops (``a + b`` on plain tensors) record the graph at little more than their own cost.
-    """
-    ctx = cls.__new__(cls)
-    _link(ctx, args)
-    if saved:
-        ctx._saved = saved
-        ctx._saved_versions = tuple([0 if t is None else t._version_now() for t in saved])
-        ctx._saved_output_nrs = (None,) * len(saved)
-    out.requires_grad = True
-    out.grad_fn = ctx
-    return ctx
-
-
 def _record(ctx, args, arrays, outputs):
     """Make ``ctx`` the graph node of ``outputs``: link inputs, keep saved values."""
     _link(ctx, args)
@@ -226,13 +208,71 @@ def _tensor_for(value, args, arrays, outs):
     return _wrap(value), None
 
 
+def record_binary(cls, out, a, b, num_args, saved=()):
+    """Record ``out`` as made by ``cls`` from ``a`` and ``b`` when a fast path computed it without ``forward``.
+
+    For the commonest ops (``a + b`` on plain tensors), recording must cost little more than
+    the op: this makes the node ``apply`` would make, for an op whose first two arguments are
+    ``a`` and ``b`` (a tensor and a tensor or a number) and whose other ``num_args - 2``
+    arguments are not tensors. The caller stashes on the node what ``forward`` would;
+    ``saved``, if given, is ``(a or None, b or None)``: what backward reads as ``saved_tensors``.
+    """
+    ctx = cls.__new__(cls)
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):  # the commonest case, written out: two tensors
+            needs = (a.requires_grad, b.requires_grad)
+            edge_a = edge_b = _NO_EDGE
+            if needs[0]:
+                node = a.grad_fn
+                edge_a = (node or a._grad_accumulator or _accumulator(a), a._output_nr)
+            if needs[1]:
+                node = b.grad_fn
+                edge_b = (node or b._grad_accumulator or _accumulator(b), b._output_nr)
+            ctx.next_functions = (edge_a, edge_b)
+            if num_args != 2:
+                ctx._tensor_args = _FIRST_TWO
+        else:
+            ctx.next_functions = (_edge(a),)
+            needs = (a.requires_grad, False)
+            ctx._tensor_args = _FIRST
+    else:
+        ctx.next_functions = (_edge(b),)
+        needs = (False, b.requires_grad)
+        ctx._tensor_args = _SECOND
+    ctx.needs_input_grad = needs + (False,) * (num_args - 2) if num_args != 2 else needs
+    if saved:
+        saved_a, saved_b = saved
+        ctx._saved = saved
+        ctx._saved_versions = (saved_a._version_counter[0] if saved_a is not None and saved_a._version_counter else 0,
+                               saved_b._version_counter[0] if saved_b is not None and saved_b._version_counter else 0)
+        ctx._saved_output_nrs = _NO_OUTPUT_NRS
+    out.requires_grad = True
+    out.grad_fn = ctx
+    return ctx
+
+
+_FIRST_TWO, _FIRST, _SECOND = (0, 1), (0,), (1,)
+_NO_OUTPUT_NRS = (None, None)  # saved inputs are no outputs of the node
+_NO_EDGE = (None, 0)
+
+
+def _edge(t):
+    """The (node, output_nr) edge to what made ``t``; (None, 0) when it needs no gradient."""
+    if not t.requires_grad:
+        return _NO_EDGE
+    node = t.grad_fn
+    if node is None:
+        node = t._grad_accumulator or _accumulator(t)
+    return node, t._output_nr
+
+
 def _modified_error(node, tensor, version, output_nr):
     kind = _TYPE_NAME.get(tensor.dtype.name, tensor.dtype.name)
     shape = ", ".join(map(str, tensor.shape))
-    if tensor.grad_fn is not None:
-        where = f"output {tensor._output_nr} of {_forward_name(tensor.grad_fn)}"
-    elif output_nr is not None:
+    if output_nr is not None:  # the node's own output: torch names the node that saved it
         where = f"output {output_nr} of {_forward_name(node)}"
+    elif tensor.grad_fn is not None:  # an input: named by the node that made it (now)
+        where = f"output {tensor._output_nr} of {_forward_name(tensor.grad_fn)}"
     else:
         where = "a leaf or an input of " + _forward_name(node)
     return RuntimeError(
@@ -244,9 +284,9 @@ def _modified_error(node, tensor, version, output_nr):
 
 
 def _forward_name(node) -> str:
-    """torch names the forward op in this message: ``ExpBackward0`` -> ``Exp``."""
+    """torch names the forward op in this message: ``ExpBackward0`` -> ``Exp``, ``PowBackward1`` -> ``Pow1``."""
     name = node.name()
-    return re.sub(r"Backward\d+$", "", name)
+    return re.sub(r"Backward(\d+)$", lambda m: "" if m.group(1) == "0" else m.group(1), name)
 
 
 _TYPE_NAME = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",

@@ -24,8 +24,9 @@ import numpy as np
 
 from . import dtypes
 from .function import Function
-from .math_ops import CPP_TYPE_NAME, torch_name
-from .tensor import Tensor
+from .math_ops import CPP_TYPE_NAME, _keep_saved, torch_name
+from .storage import contiguous_strides
+from .tensor import Tensor, _is_contiguous
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer"]
 
@@ -35,10 +36,24 @@ _BOOL_NP = np.dtype(np.bool_)
 
 # ====================================================================== the one Function
 class MatMul(Function):
-    """``a @ b`` for arrays of one dtype, any ranks torch allows; the result is row-major."""
+    """``a @ b`` for arrays of one dtype, any ranks torch allows; the result is row-major.
+
+    Backward: for matrices, ``grad @ b.T`` for ``a`` and ``a.T @ grad`` for ``b`` (each input's
+    elements meet the other's along the shared dimension). A vector is a one-row (on the
+    left) or one-column (on the right) matrix whose extra dimension was dropped; batch
+    dimensions that broadcast are summed back (``sum_to_size``). The gradients are matrix
+    products themselves, so they can be differentiated again.
+
+    torch splits ``matmul`` into ``mm``, ``mv``, ``dot``, ``bmm`` and views; ``name`` is the name
+    of the graph node torch would put on top (``matmul`` works it out, see ``_matmul_node_name``).
+    """
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, name=None):
+        ctx.save_for_backward(a, b)  # the public functions keep only what a wanted gradient needs
+        ctx.meta = (a.shape, dtypes.FROM_NUMPY[a.dtype], b.shape)
+        if name is not None:
+            ctx.node_name = name
         if a.dtype != b.dtype:  # only an empty batched product gets here: torch gives b's dtype
             a = a.astype(b.dtype)
         if a.dtype in _HALF_NP:  # multiply in float32, round once
@@ -49,13 +64,79 @@ class MatMul(Function):
             return np.asarray(out)
         return out if out.flags.c_contiguous else np.ascontiguousarray(out)
 
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        shape_a, dtype_a, shape_b = ctx.meta
+        need_a, need_b = ctx.needs_input_grad[:2]
+        grad_a, grad_b = _matmul_backward(grad, a, b, shape_a, shape_b, need_a, need_b)
+        if grad_a is not None and grad_a.dtype is not dtype_a:
+            grad_a = grad_a.to(dtype_a)  # an empty batched product of two dtypes (see forward)
+        return grad_a, grad_b, None
+
+
+def _product(x, y):
+    """``x @ y`` as a graph node, without ``matmul``'s checks (backward's shapes always fit)."""
+    return MatMul.apply(x, y, None)
+
+
+def _matmul_backward(grad, a, b, shape_a, shape_b, need_a, need_b):
+    """The gradients of ``a @ b`` (shapes ``shape_a``, ``shape_b``) for every combination of ranks
+    ``matmul`` accepts. ``a`` is only needed for ``b``'s gradient and ``b`` for ``a``'s (the other may be None)."""
+    grad_a = grad_b = None
+    ndim_a, ndim_b = len(shape_a), len(shape_b)
+    if ndim_a == 1 and ndim_b == 1:  # dot: a 0-d gradient scales the other vector
+        grad_a = grad * b if need_a else None
+        grad_b = grad * a if need_b else None
+    elif ndim_a == 2 and ndim_b == 2:  # the hot path of every linear layer: two products
+        grad_a = _product(grad, b.t()) if need_a else None
+        grad_b = _product(a.t(), grad) if need_b else None
+    elif ndim_a == 2 and ndim_b == 1:  # mv: grad is a column
+        grad_a = outer(grad, b) if need_a else None
+        grad_b = _product(a.t(), grad) if need_b else None
+    elif ndim_a == 1 and ndim_b == 2:  # a row times a matrix
+        grad_a = _product(b, grad) if need_a else None
+        grad_b = outer(a, grad) if need_b else None
+    else:  # batched: restore the dropped vector dimensions, multiply, sum the broadcast batch away
+        g = grad.unsqueeze(-2) if ndim_a == 1 else grad
+        g = g.unsqueeze(-1) if ndim_b == 1 else g
+        if need_a:
+            b2 = b.unsqueeze(-1) if ndim_b == 1 else b
+            grad_a = _product(g, b2.mT).sum_to_size((1,) + shape_a if ndim_a == 1 else shape_a)
+            grad_a = grad_a.reshape(shape_a) if ndim_a == 1 else grad_a
+        if need_b:
+            a2 = a.unsqueeze(0) if ndim_a == 1 else a
+            grad_b = _product(a2.mT, g).sum_to_size(shape_b + (1,) if ndim_b == 1 else shape_b)
+            grad_b = grad_b.reshape(shape_b) if ndim_b == 1 else grad_b
+    return grad_a, grad_b
+
 
 class Outer(Function):
-    """``a[:, None] * b[None, :]``: every product of an element of ``a`` with one of ``b``."""
+    """``a[:, None] * b[None, :]``: every product of an element of ``a`` with one of ``b``.
+
+    Backward: ``grad @ b`` for ``a`` and ``grad.T @ a`` for ``b`` (torch computes outer as a
+    broadcast multiplication: its node is MulBackward0).
+    """
+
+    node_name = "MulBackward0"
 
     @staticmethod
-    def forward(ctx, a, b, np_dtype):
-        return np.multiply.outer(a.astype(np_dtype, copy=False), b.astype(np_dtype, copy=False))
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.multiply.outer(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = _product(grad, b) if need_a else None
+        grad_b = _product(grad.t(), a) if need_b else None
+        return grad_a, grad_b
+
+
+def _keep(a, b):
+    """Which of the saved ``(a, b)`` backward will read: each one's gradient needs the other."""
+    return b.requires_grad, a.requires_grad
 
 
 # ====================================================================== torch's checks, op by op
@@ -197,6 +278,33 @@ def _check_matmul(t1, t2):
         _check_bmm((size, n, a.shape[-1]), (size, m2, p), a.dtype, b.dtype)
 
 
+def _matmul_node_name(t1, t2) -> str:
+    """The graph node torch puts on top of ``t1 @ t2`` (its matmul is made of other ops).
+
+    dot, mv and mm for vectors and matrices; a vector @ matrix is ``mm`` on an unsqueezed
+    row, squeezed back (SqueezeBackward4). A batched product ends in a reshape of the
+    ``bmm`` (or folded ``mm``/``mv``) result (UnsafeViewBackward0), except a matrix that
+    requires grad times a batch: torch computes ``(b^T @ a^T)^T`` and copies the transposed
+    result to make it contiguous (CloneBackward0; TransposeBackward0 when it already is).
+    A 3-D operand with a batch of 1 that requires grad counts as that matrix.
+    """
+    n1, n2 = t1.ndim, t2.ndim
+    if n1 <= 2 and n2 <= 2:
+        return _SMALL_NAMES[n1, n2]
+    shape1, shape2 = t1.shape, t2.shape
+    if n1 == 3 and n2 == 3 and shape1[0] == 1 and shape2[0] != 1 and t1.requires_grad:
+        n1, shape1 = 2, shape1[1:]
+    if n1 == 2 and n2 >= 3 and t1.requires_grad:
+        batch, n, p = tuple(shape2[:-2]), shape1[0], shape2[-1]
+        transposed_strides = contiguous_strides(batch + (p, n))
+        strides = transposed_strides[:-2] + (transposed_strides[-1], transposed_strides[-2])
+        return "TransposeBackward0" if _is_contiguous(batch + (n, p), strides) else "CloneBackward0"
+    return "UnsafeViewBackward0"
+
+
+_SMALL_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4", (2, 2): "MmBackward0"}
+
+
 # ====================================================================== the public functions
 def matmul(input, other):  # noqa: A002 - torch's name
     """The matrix product of two tensors, whatever their ranks (``input @ other``).
@@ -208,7 +316,7 @@ def matmul(input, other):  # noqa: A002 - torch's name
     _require_tensor(input, "matmul", "input", 1)
     _require_tensor(other, "matmul", "other", 2)
     _check_matmul(input, other)
-    return MatMul.apply(input, other)
+    return _keep_saved(MatMul.apply(input, other, _matmul_node_name(input, other)), _keep(input, other))
 
 
 def mm(input, mat2):  # noqa: A002 - torch's name
@@ -220,7 +328,7 @@ def mm(input, mat2):  # noqa: A002 - torch's name
     if mat2.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
     _check_mm(input.shape, mat2.shape, input._data.dtype, mat2._data.dtype)
-    return MatMul.apply(input, mat2)
+    return _keep_saved(MatMul.apply(input, mat2, "MmBackward0"), _keep(input, mat2))
 
 
 def bmm(input, mat2):  # noqa: A002 - torch's name
@@ -232,7 +340,7 @@ def bmm(input, mat2):  # noqa: A002 - torch's name
     if mat2.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
     _check_bmm(input.shape, mat2.shape, input._data.dtype, mat2._data.dtype)
-    return MatMul.apply(input, mat2)
+    return _keep_saved(MatMul.apply(input, mat2, "BmmBackward0"), _keep(input, mat2))
 
 
 def mv(input, vec):  # noqa: A002 - torch's name
@@ -240,7 +348,7 @@ def mv(input, vec):  # noqa: A002 - torch's name
     _require_tensor(input, "mv", "input", 1)
     _require_tensor(vec, "mv", "vec", 2)
     _check_mv(input.shape, vec.shape, input._data.dtype, vec._data.dtype)
-    return MatMul.apply(input, vec)
+    return _keep_saved(MatMul.apply(input, vec, "MvBackward0"), _keep(input, vec))
 
 
 def dot(input, tensor):  # noqa: A002 - torch's name
@@ -248,7 +356,7 @@ def dot(input, tensor):  # noqa: A002 - torch's name
     _require_tensor(input, "dot", "input", 1)
     _require_tensor(tensor, "dot", "tensor", 2)
     _check_dot(input._data, tensor._data)
-    return MatMul.apply(input, tensor)
+    return _keep_saved(MatMul.apply(input, tensor, "DotBackward0"), _keep(input, tensor))
 
 
 def outer(input, vec2):  # noqa: A002 - torch's name
@@ -259,7 +367,9 @@ def outer(input, vec2):  # noqa: A002 - torch's name
         raise RuntimeError(f"outer: Expected 1-D argument self, but got {input.ndim}-D")
     if vec2.ndim != 1:
         raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {vec2.ndim}-D")
-    return Outer.apply(input, vec2, dtypes.result_type(input, vec2).numpy_dtype)
+    dtype = dtypes.result_type(input, vec2)
+    a, b = input.to(dtype), vec2.to(dtype)  # casts (recorded, if need be) first
+    return _keep_saved(Outer.apply(a, b), _keep(a, b))
 
 
 def __matmul__(self, other):

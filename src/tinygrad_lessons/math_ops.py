@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 
 from . import dtypes
-from .function import Function
+from .function import AccumulateGrad, Function, record_binary
 from .grad_mode import STATE
 from .storage import strided_view
 from .tensor import Tensor, _is_contiguous, _wrap
@@ -361,110 +361,349 @@ def _result_np_dtype(*operands):
     return dtypes.result_type(*operands).numpy_dtype
 
 
-def _plain_binary(ufunc, a, b):
+def _plain_binary(ufunc, a, b, fn=None, extra=()):
     """``ufunc(a, b)`` straight from NumPy when that already is torch's answer, else None.
 
-    This is the fast path of the most common ops. It applies when there is no autograd to
-    record and NumPy's own result has torch's dtype and layout: two contiguous tensors of
-    one dtype (same shape, or broadcasting without size-1 dimensions), or a contiguous
-    float32/float64 tensor and a Python number.
+    This is the fast path of the most common ops. It applies when NumPy's own result has
+    torch's dtype and layout: two contiguous tensors of one dtype (same shape, or
+    broadcasting without size-1 dimensions), or a contiguous float32/float64 tensor and a
+    Python number. ``fn`` is the op's Function (Add, Sub, Mul, Div): when autograd must see
+    the op (grad mode on, an operand requiring grad), the result is recorded as ``fn``'s
+    node (``_record_plain``), the same node ``fn.apply(a, b, dtype, *extra)`` would make.
+    Without ``fn`` (the comparisons, which have no gradient) ``requires_grad`` is ignored.
     """
     if a.__class__ is Tensor:
         x = a._data
         if b.__class__ is Tensor:
             y = b._data
-            if (a.dtype is not b.dtype or a.requires_grad or b.requires_grad or not x.flags.c_contiguous
-                    or not y.flags.c_contiguous or (x.shape != y.shape and (1 in x.shape or 1 in y.shape))):
+            if (a.dtype is not b.dtype or not x.flags.c_contiguous or not y.flags.c_contiguous
+                    or (x.shape != y.shape and (1 in x.shape or 1 in y.shape))):
                 return None
+            record = fn is not None and (a.requires_grad or b.requires_grad) and STATE.enabled
         elif (b.__class__ is float or b.__class__ is int) and _plain_with_number(a, b):
             y = b
+            record = fn is not None and a.requires_grad and STATE.enabled
         else:
             return None
     elif (a.__class__ is float or a.__class__ is int) and b.__class__ is Tensor and _plain_with_number(b, a):
         x, y = a, b._data
+        record = fn is not None and b.requires_grad and STATE.enabled
     else:
         return None
     try:
-        return _wrap(_plain(ufunc(x, y)))
+        out = _wrap(_plain(ufunc(x, y)))
     except ValueError:  # shapes that don't broadcast: the general path raises torch's error
         return None
+    if record:
+        _record_plain(fn, out, a, b, extra)
+    return out
+
+
+def _record_plain(fn, out, a, b, extra):
+    """Make ``out`` (computed by ``_plain_binary``) ``fn``'s graph node, stashing what ``fn.forward`` would."""
+    a_is_tensor, b_is_tensor = a.__class__ is Tensor, b.__class__ is Tensor
+    if fn is Add or fn is Sub:
+        node = record_binary(fn, out, a, b, 4)
+        node.meta = ((a._data.shape, a.dtype) if a_is_tensor else None,
+                     (b._data.shape, b.dtype) if b_is_tensor else None, 1)
+        if fn is Sub and not a_is_tensor:
+            node.node_name = "RsubBackward1"  # number - tensor
+        return
+    # Mul, Div: the operands, each only when a gradient needs it (a: b's; b: a's, and b's for Div)
+    a_needed = b_is_tensor and b.requires_grad
+    b_needed = b_is_tensor and (fn is Div or (a_is_tensor and a.requires_grad))
+    saved = (a if a_needed else None, b if b_needed else None)
+    node = record_binary(fn, out, a, b, 3 + len(extra), saved)
+    node.meta = ((a._data.shape, a.dtype) if a_is_tensor else None, (b._data.shape, b.dtype) if b_is_tensor else None)
+    if not (a_is_tensor and b_is_tensor):
+        node.numbers = (None if a_is_tensor else a, None if b_is_tensor else b)
 
 
 def _plain_with_number(tensor, number) -> bool:
     """A float32/float64 tensor meets a Python number: NumPy rounds the number to the tensor's dtype,
     as torch does (numbers too large for float32 are left to the general path)."""
     x = tensor._data
-    if tensor.requires_grad or not x.flags.c_contiguous or 1 in x.shape:
+    if not x.flags.c_contiguous or 1 in x.shape:
         return False
     return x.dtype == _F64_NP or (x.dtype == _F32_NP and -_F32_MAX <= number <= _F32_MAX)
 
 
+def _binary(ufunc, a, b, np_dtype):
+    """``ufunc(a, b)`` computed in ``np_dtype``: NumPy's own result where it is torch's (the cases of
+    ``_plain_binary``, on arrays), else the general path."""
+    if a.__class__ is _ndarray:
+        if a.dtype == np_dtype and a.flags.c_contiguous:
+            if b.__class__ is _ndarray:
+                plain = (b.dtype == np_dtype and b.flags.c_contiguous
+                         and (a.shape == b.shape or (1 not in a.shape and 1 not in b.shape)))
+            else:
+                plain = (b.__class__ is float or b.__class__ is int) and _plain_number(a, b)
+            if plain:
+                try:
+                    return _plain(ufunc(a, b))
+                except ValueError:
+                    pass  # shapes that don't broadcast: _elementwise raises torch's error
+    elif (a.__class__ is float or a.__class__ is int) and b.dtype == np_dtype and b.flags.c_contiguous:
+        if _plain_number(b, a):
+            return _plain(ufunc(a, b))
+    return _elementwise(ufunc, (a, b), np_dtype)
+
+
+def _plain_number(x, number) -> bool:
+    if 1 in x.shape:
+        return False
+    return x.dtype == _F64_NP or (x.dtype == _F32_NP and -_F32_MAX <= number <= _F32_MAX)
+
+
+# ====================================================================== gradients: shared helpers
+def _reduce_grad(grad, shape, dtype):
+    """``grad`` made the gradient of an input of this shape and dtype: broadcasting summed away
+    (``sum_to_size``), then cast (as torch's engine does with every gradient)."""
+    if grad._data.shape != shape:
+        grad = grad.sum_to_size(shape)
+    if grad.dtype is not dtype:
+        grad = grad.to(dtype)
+    return grad
+
+
+def _grad_for(grad, like):
+    """``grad`` made the gradient of the input tensor ``like`` (its shape, its dtype)."""
+    return _reduce_grad(grad, like._data.shape, like.dtype)
+
+
+def _cast_reduce_grad(grad, shape, dtype):
+    """Like ``_reduce_grad``, but cast first: the order of torch's formulas for ``*`` and ``/``."""
+    if grad.dtype is not dtype:
+        grad = grad.to(dtype)
+    if grad._data.shape != shape:
+        grad = grad.sum_to_size(shape)
+    return grad
+
+
+def _meta(x):
+    """``(shape, dtype)`` of an input backward saved nothing of (None for a number: no gradient)."""
+    if x.__class__ is not _ndarray:
+        return None
+    return x.shape, dtypes.FROM_NUMPY[x.dtype]
+
+
+def _save_operands(ctx, a, b):
+    """Save both operands for backward: arrays as saved tensors (so an in-place change of one is
+    detected; the public function then drops those no gradient needs, ``_keep_saved``), numbers
+    as plain attributes; and the operands' shapes and dtypes, for their gradients."""
+    a_is_array, b_is_array = a.__class__ is _ndarray, b.__class__ is _ndarray
+    ctx.save_for_backward(a if a_is_array else None, b if b_is_array else None)
+    ctx.meta = (_meta(a), _meta(b))
+    if not (a_is_array and b_is_array):
+        ctx.numbers = (None if a_is_array else a, None if b_is_array else b)
+
+
+def _keep_saved(out, keep):
+    """Forget the saved operands backward won't need (``keep``: one bool per saved value), as torch
+    saves an operand only when the gradient that uses it is wanted: ``y * 2`` does not save ``y``,
+    so changing ``y`` in place afterwards is no error."""
+    node = out.grad_fn
+    if node is None or not node._saved:
+        return out
+    node._saved = tuple(t if k else None for t, k in zip(node._saved, keep))
+    node._saved_versions = tuple(v if k else 0 for v, k in zip(node._saved_versions, keep))
+    return out
+
+
+def _needs_grad(x) -> bool:
+    return isinstance(x, Tensor) and x.requires_grad
+
+
+def _operands(ctx):
+    """The two operands of a binary op in backward: saved tensors, or the numbers they were."""
+    a, b = ctx.saved_tensors
+    numbers = getattr(ctx, "numbers", None)
+    if numbers is not None:
+        a = numbers[0] if a is None else a
+        b = numbers[1] if b is None else b
+    return a, b
+
+
 # ====================================================================== arithmetic Functions
 class Add(Function):
+    """``a + alpha * b``. Backward: each input gets the gradient as it is (times ``alpha`` for ``b``),
+    summed back over the dimensions broadcasting added."""
+
     @staticmethod
     def forward(ctx, a, b, np_dtype, alpha=1):
+        ctx.meta = (_meta(a), _meta(b), alpha)
         if alpha == 1:
-            return _elementwise(np.add, (a, b), np_dtype)
+            return _binary(np.add, a, b, np_dtype)
         scale = _scalar_as(alpha, np_dtype)
         return _elementwise(lambda x, y, out: np.add(x, np.multiply(y, scale), out=out), (a, b), np_dtype)
 
+    @staticmethod
+    def backward(ctx, grad):
+        meta_a, meta_b, alpha = ctx.meta
+        need_a, need_b = ctx.needs_input_grad[:2]
+        grad_a = _reduce_grad(grad, *meta_a) if need_a else None
+        grad_b = None
+        if need_b:
+            grad_b = _reduce_grad(grad if alpha == 1 else mul(grad, alpha), *meta_b)
+        return grad_a, grad_b, None, None
+
 
 class Sub(Function):
+    """``a - alpha * b`` (torch's node for ``number - tensor`` is RsubBackward1).
+    Backward: ``grad`` for ``a``, ``-alpha * grad`` for ``b``."""
+
     @staticmethod
     def forward(ctx, a, b, np_dtype, alpha=1):
+        ctx.meta = (_meta(a), _meta(b), alpha)
+        if a.__class__ is not _ndarray:
+            ctx.node_name = "RsubBackward1"
         if alpha == 1:
-            return _elementwise(np.subtract, (a, b), np_dtype)
+            return _binary(np.subtract, a, b, np_dtype)
         scale = _scalar_as(alpha, np_dtype)
         return _elementwise(lambda x, y, out: np.subtract(x, np.multiply(y, scale), out=out), (a, b), np_dtype)
 
+    @staticmethod
+    def backward(ctx, grad):
+        meta_a, meta_b, alpha = ctx.meta
+        need_a, need_b = ctx.needs_input_grad[:2]
+        grad_a = _reduce_grad(grad, *meta_a) if need_a else None
+        grad_b = None
+        if need_b:
+            grad_b = _reduce_grad(neg(grad) if alpha == 1 else mul(neg(grad), alpha), *meta_b)
+        return grad_a, grad_b, None, None
+
 
 class Mul(Function):
+    """``a * b``. Backward: ``grad * b`` for ``a`` and ``grad * a`` for ``b``."""
+
     @staticmethod
     def forward(ctx, a, b, np_dtype):
+        _save_operands(ctx, a, b)
         if np_dtype in _HALF_NP and _is_scalar_operand(b):
             return _half_by_scalar(np.multiply, a, b, np_dtype)
-        return _elementwise(np.multiply, (a, b), np_dtype)
+        return _binary(np.multiply, a, b, np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = _operands(ctx)
+        meta_a, meta_b = ctx.meta
+        need_a, need_b = ctx.needs_input_grad[:2]
+        grad_a = _cast_reduce_grad(mul(grad, b), *meta_a) if need_a else None
+        grad_b = _cast_reduce_grad(mul(grad, a), *meta_b) if need_b else None
+        return grad_a, grad_b, None
 
 
 class Div(Function):
-    """True division (``rounding_mode=None``), or rounded toward zero (``'trunc'``) or down (``'floor'``)."""
+    """True division (``rounding_mode=None``), or rounded toward zero (``'trunc'``) or down (``'floor'``).
+
+    Backward: ``grad / b`` for ``a`` and ``-grad * (a / b) / b`` for ``b``; a rounded
+    quotient is flat almost everywhere, so its gradient is zero (DivBackward2).
+    """
 
     @staticmethod
     def forward(ctx, a, b, np_dtype, rounding_mode=None):
-        if np_dtype.kind in "iu":
-            _check_nonzero_divisor(b)
-            divide = _int_trunc_divide if rounding_mode == "trunc" else np.floor_divide
-            return _elementwise(divide, (a, b), np_dtype)
-        divide = _FLOAT_DIVIDE[rounding_mode]
-        if np_dtype in _HALF_NP:  # torch rounds the exact quotient, computed in float32
-            if _is_scalar_operand(b):
-                return _half_by_scalar(divide, a, b, np_dtype)
-            return _elementwise(divide if rounding_mode is None else _in_float32(divide), (a, b), np_dtype)
-        return _elementwise(divide, (a, b), np_dtype)
+        if rounding_mode is not None:
+            ctx.meta = (_meta(a), _meta(b))
+            ctx.node_name = "DivBackward2"
+        else:
+            _save_operands(ctx, a, b)
+        return _divide(a, b, np_dtype, rounding_mode)
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad[:2]
+        meta_a, meta_b = ctx.meta
+        if ctx.name() == "DivBackward2":
+            zero = mul(grad, 0)
+            return (_reduce_grad(zero, *meta_a) if need_a else None,
+                    _reduce_grad(zero, *meta_b) if need_b else None, None, None)
+        a, b = _operands(ctx)
+        grad_a = _cast_reduce_grad(div(grad, b), *meta_a) if need_a else None
+        grad_b = _cast_reduce_grad(mul(neg(grad), div(div(a, b), b)), *meta_b) if need_b else None
+        return grad_a, grad_b, None, None
+
+
+class FloorDivide(Div):
+    """``a // b``: torch defines no derivative for it (its node is NotImplemented)."""
+
+    node_name = "torch::autograd::NotImplemented"
+
+    @staticmethod
+    def forward(ctx, a, b, np_dtype, rounding_mode="floor"):
+        return _divide(a, b, np_dtype, rounding_mode)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
 
 class Remainder(Function):
-    """Python's ``%``: the result has the sign of the divisor (``-3 % 2 == 1``)."""
+    """Python's ``%``: the result has the sign of the divisor (``-3 % 2 == 1``).
+
+    Backward: ``grad`` for ``a``; ``-grad * floor(a / b)`` for a tensor ``b``.
+    """
 
     @staticmethod
     def forward(ctx, a, b, np_dtype):
+        ctx.meta = (_meta(a), _meta(b))
+        if a.__class__ is not _ndarray:
+            ctx.node_name = "torch::autograd::NotImplemented"
+        elif b.__class__ is _ndarray:
+            ctx.node_name = "RemainderBackward1"
+            ctx.save_for_backward(a, b)  # for b's gradient (remainder() drops them when b needs none)
         if np_dtype.kind in "iu":
             _check_nonzero_divisor(b)
         return _elementwise(np.remainder, (a, b), np_dtype)
 
+    @staticmethod
+    def backward(ctx, grad):
+        return _remainder_backward(ctx, grad, "floor", "remainder")
+
 
 class Fmod(Function):
-    """C's ``fmod``: the result has the sign of the dividend (``fmod(-3, 2) == -1``)."""
+    """C's ``fmod``: the result has the sign of the dividend (``fmod(-3, 2) == -1``).
+
+    Backward: ``grad`` for ``a``; ``-grad * trunc(a / b)`` for a tensor ``b``.
+    """
 
     @staticmethod
     def forward(ctx, a, b, np_dtype):
+        ctx.meta = (_meta(a), _meta(b))
+        if b.__class__ is _ndarray:
+            ctx.node_name = "FmodBackward1"
+            ctx.save_for_backward(a, b)  # for b's gradient (fmod() drops them when b needs none)
         if np_dtype.kind in "iu":
             _check_nonzero_divisor(b)
         return _elementwise(np.fmod, (a, b), np_dtype)
 
+    @staticmethod
+    def backward(ctx, grad):
+        return _remainder_backward(ctx, grad, "trunc", "fmod")
+
+
+def _remainder_backward(ctx, grad, rounding_mode, name):
+    """``a - b * round(a / b)`` has slope 1 in ``a`` and ``-round(a / b)`` in ``b``."""
+    node_name = ctx.name()
+    if node_name == "torch::autograd::NotImplemented":
+        raise RuntimeError(f"derivative for aten::{name} is not implemented")
+    need_a, need_b = ctx.needs_input_grad[:2]
+    meta_a, meta_b = ctx.meta
+    grad_a = _reduce_grad(grad, *meta_a) if need_a else None
+    grad_b = None
+    if need_b:
+        a, b = ctx.saved_tensors
+        grad_b = _reduce_grad(mul(neg(grad), div(a, b, rounding_mode=rounding_mode)), *meta_b)
+    return grad_a, grad_b, None
+
 
 class Pow(Function):
-    """``base ** exponent``; either may be a number. ``number ** tensor`` is always row-major in torch."""
+    """``base ** exponent``; either may be a number. ``number ** tensor`` is always row-major in torch.
+
+    Backward (torch's formulas): ``grad * exponent * base ** (exponent - 1)`` for the base (zero
+    where the exponent is 0), ``grad * result * log(base)`` for the exponent (zero where
+    base == 0 and exponent >= 0). torch names the node by the kinds of operands: tensor ** number
+    PowBackward0, tensor ** tensor PowBackward1, number ** tensor PowBackward2.
+    """
 
     @staticmethod
     def forward(ctx, base, exponent, np_dtype):
@@ -477,21 +716,111 @@ class Pow(Function):
             power = _scalar_as(exponent, np_dtype)  # a number exponent: torch's one-input kernel
             return _elementwise(lambda x, out: np.power(x, power, out=out), (base,), np_dtype)
         if exponent.__class__ is _ndarray:
-            return _elementwise(np.power, (base, exponent), np_dtype, row_major=row_major)
+            out = _elementwise(np.power, (base, exponent), np_dtype, row_major=row_major)
+            if row_major:
+                ctx.node_name = "PowBackward2"
+                ctx.base = base
+                ctx.save_for_backward(exponent, out)
+            else:
+                ctx.node_name = "PowBackward1"
+                ctx.save_for_backward(base, exponent, out)
+            return out
+        ctx.exponent = exponent
+        ctx.save_for_backward(base)
         power = _scalar_as(exponent, np_dtype)
         return _elementwise(lambda x, out: np.power(x, power, out=out), (base,), np_dtype)
 
+    @staticmethod
+    def backward(ctx, grad):
+        from .indexing import where
+
+        node_name = ctx.name()
+        if node_name == "PowBackward0":
+            (base,) = ctx.saved_tensors
+            exponent = float(ctx.exponent)
+            if exponent == 0:
+                return _grad_for(_zeros_like(grad), base), None, None
+            return _grad_for(mul(grad, mul(pow(base, exponent - 1), exponent)), base), None, None
+        need_base, need_exponent = ctx.needs_input_grad[:2]
+        if node_name == "PowBackward2":
+            exponent, result = ctx.saved_tensors
+            base = float(ctx.base)
+            log_base = result * float(np.log(np.float64(base)))
+            if base == 0:
+                log_base = where(exponent >= 0, 0, log_base)
+            return None, _grad_for(mul(grad, log_base), exponent), None
+        base, exponent, result = ctx.saved_tensors
+        grad_base = grad_exponent = None
+        if need_base:
+            scaled = mul(grad, mul(exponent, pow(base, sub(exponent, 1))))
+            grad_base = _grad_for(where(exponent == 0, 0, scaled), base)
+        if need_exponent:
+            promoted = base.to(result.dtype)
+            log_term = where(logical_and(base == 0, exponent >= 0), 0, mul(result, log(promoted)))
+            grad_exponent = _grad_for(mul(grad, log_term), exponent)
+        return grad_base, grad_exponent, None
+
 
 class Maximum(Function):
+    """The larger of two tensors. Backward: the gradient goes to the larger one; on a tie each gets half."""
+
     @staticmethod
     def forward(ctx, a, b, np_dtype):
+        ctx.save_for_backward(a, b)
         return _elementwise(np.maximum, (a, b), np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _extreme_backward(ctx, grad, lt, gt)
 
 
 class Minimum(Function):
+    """The smaller of two tensors. Backward: the gradient goes to the smaller one; on a tie each gets half."""
+
     @staticmethod
     def forward(ctx, a, b, np_dtype):
+        ctx.save_for_backward(a, b)
         return _elementwise(np.minimum, (a, b), np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _extreme_backward(ctx, grad, gt, lt)
+
+
+def _extreme_backward(ctx, grad, loses_a, loses_b):
+    """torch's rule for maximum/minimum: ``grad`` (halved on ties) to each input, except where it lost.
+
+    With a NaN on one side both inputs keep the full gradient, as in torch.
+    """
+    from .indexing import where
+
+    a, b = ctx.saved_tensors
+    need_a, need_b = ctx.needs_input_grad[:2]
+    shared = where(eq(a, b), div(grad, 2), grad)
+    grad_a = _grad_for(where(loses_a(a, b), 0, shared), a) if need_a else None
+    grad_b = _grad_for(where(loses_b(a, b), 0, shared), b) if need_b else None
+    return grad_a, grad_b, None
+
+
+def _zeros_like(t):
+    """Zeros of ``t``'s shape and dtype (a gradient that is zero everywhere)."""
+    return _wrap(np.zeros(t._data.shape, t._data.dtype))
+
+
+def _divide(a, b, np_dtype, rounding_mode):
+    """``a / b`` in ``np_dtype``, rounded as asked; integer division by zero raises, as in torch."""
+    if np_dtype.kind in "iu":
+        _check_nonzero_divisor(b)
+        divide = _int_trunc_divide if rounding_mode == "trunc" else np.floor_divide
+        return _elementwise(divide, (a, b), np_dtype)
+    divide = _FLOAT_DIVIDE[rounding_mode]
+    if np_dtype in _HALF_NP:  # torch rounds the exact quotient, computed in float32
+        if _is_scalar_operand(b):
+            return _half_by_scalar(divide, a, b, np_dtype)
+        return _elementwise(divide if rounding_mode is None else _in_float32(divide), (a, b), np_dtype)
+    if rounding_mode is None:
+        return _binary(divide, a, b, np_dtype)
+    return _elementwise(divide, (a, b), np_dtype)
 
 
 def _check_nonzero_divisor(b):
@@ -581,7 +910,7 @@ def _check_alpha(np_dtype, alpha):
 def add(input, other, *, alpha=1):  # noqa: A002 - torch's name
     """``input + alpha * other``, broadcasting, in the promoted dtype."""
     if _no_alpha(alpha):
-        out = _plain_binary(np.add, input, other)
+        out = _plain_binary(np.add, input, other, Add, _ALPHA_1)
         if out is not None:
             return out
     np_dtype = _arith_dtype(input, other, "add")
@@ -605,7 +934,7 @@ def _check_sub(input, other):  # noqa: A002 - torch's name
 def sub(input, other, *, alpha=1):  # noqa: A002 - torch's name
     """``input - alpha * other``, broadcasting, in the promoted dtype (never on bools)."""
     if _no_alpha(alpha) and getattr(input, "dtype", None) is not dtypes.bool:
-        out = _plain_binary(np.subtract, input, other)
+        out = _plain_binary(np.subtract, input, other, Sub, _ALPHA_1)
         if out is not None:
             return out
     np_dtype = _arith_dtype(input, other, "sub")
@@ -617,13 +946,16 @@ def sub(input, other, *, alpha=1):  # noqa: A002 - torch's name
 
 def mul(input, other):  # noqa: A002 - torch's name
     """``input * other``, broadcasting, in the promoted dtype."""
-    out = _plain_binary(np.multiply, input, other)
+    out = _plain_binary(np.multiply, input, other, Mul)
     if out is not None:
         return out
-    return Mul.apply(input, other, _arith_dtype(input, other, "mul"))
+    out = Mul.apply(input, other, _arith_dtype(input, other, "mul"))
+    return _keep_saved(out, (_needs_grad(other), _needs_grad(input)))  # each operand's gradient uses the other
 
 
 _ROUNDING_MODES = (None, "trunc", "floor")
+_ALPHA_1 = (1,)  # the extra arguments the fast paths pass to Add/Sub.apply and Div.apply
+_NO_ROUNDING = (None,)
 
 
 def div(input, other, *, rounding_mode=None):  # noqa: A002 - torch's name
@@ -633,9 +965,14 @@ def div(input, other, *, rounding_mode=None):  # noqa: A002 - torch's name
     down (Python's ``//``); both keep integer dtypes.
     """
     if rounding_mode is None and input.__class__ is Tensor and input.dtype.is_floating_point:
-        out = _plain_binary(np.true_divide, input, other)
+        out = _plain_binary(np.true_divide, input, other, Div, _NO_ROUNDING)
         if out is not None:
             return out
+    return _div(input, other, rounding_mode, Div)
+
+
+def _div(input, other, rounding_mode, fn):  # noqa: A002 - torch's name
+    """``div``'s checks and dtype, then ``fn`` (Div, or FloorDivide for ``//``) does it."""
     if rounding_mode not in _ROUNDING_MODES:
         raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                            f"'{rounding_mode}'")
@@ -645,7 +982,8 @@ def div(input, other, *, rounding_mode=None):  # noqa: A002 - torch's name
             np_dtype = dtypes.get_default_dtype().numpy_dtype
     elif np_dtype == _BOOL_NP:
         raise _not_implemented("div_trunc_cpu" if rounding_mode == "trunc" else "div_floor_cpu", np_dtype)
-    return Div.apply(input, other, np_dtype, rounding_mode)
+    out = fn.apply(input, other, np_dtype, rounding_mode)
+    return _keep_saved(out, (_needs_grad(other), True))  # a: for b's gradient; b: for both
 
 
 subtract, multiply, divide = sub, mul, div
@@ -657,8 +995,11 @@ def true_divide(input, other):  # noqa: A002 - torch's name
 
 
 def floor_divide(input, other):  # noqa: A002 - torch's name
-    """``input // other``: division rounded down, as Python's ``//``."""
-    return div(input, other, rounding_mode="floor")
+    """``input // other``: division rounded down, as Python's ``//``.
+
+    torch defines no gradient for it: its graph node is NotImplemented, and backward raises.
+    """
+    return _div(input, other, "floor", FloorDivide)
 
 
 def remainder(input, other):  # noqa: A002 - torch's name
@@ -666,7 +1007,8 @@ def remainder(input, other):  # noqa: A002 - torch's name
     np_dtype = _arith_dtype(input, other, "remainder")
     if np_dtype == _BOOL_NP:
         raise _not_implemented("remainder_cpu", np_dtype)
-    return Remainder.apply(input, other, np_dtype)
+    out = Remainder.apply(input, other, np_dtype)
+    return _keep_saved(out, (_needs_grad(other),) * 2)  # only b's gradient reads them
 
 
 def fmod(input, other):  # noqa: A002 - torch's name
@@ -675,7 +1017,8 @@ def fmod(input, other):  # noqa: A002 - torch's name
     np_dtype = _result_np_dtype(input, other)
     if np_dtype == _BOOL_NP:
         raise _not_implemented("fmod_cpu", np_dtype)
-    return Fmod.apply(input, other, np_dtype)
+    out = Fmod.apply(input, other, np_dtype)
+    return _keep_saved(out, (_needs_grad(other),) * 2)  # only b's gradient reads them
 
 
 def pow(input, exponent):  # noqa: A001, A002 - torch's names
@@ -781,108 +1124,275 @@ class Neg(Function):
     def forward(ctx, x):
         return _unary(np.negative, x, x.dtype)
 
+    @staticmethod
+    def backward(ctx, grad):
+        return neg(grad)
+
 
 class Abs(Function):
+    """Backward: ``grad * sign(x)`` (0 at x == 0, torch's choice of subgradient)."""
+
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return _unary(np.absolute, x, x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return mul(grad, sign(x))
 
 
 class Sqrt(Function):
+    """Backward: ``grad / (2 * sqrt(x))`` (inf at 0)."""
+
     @staticmethod
     def forward(ctx, x):
-        return _float_unary(np.sqrt, x)
+        out = _float_unary(np.sqrt, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        return div(grad, mul(result, 2))
 
 
 class Rsqrt(Function):
+    """Backward: ``-0.5 * grad * rsqrt(x) ** 3``."""
+
     @staticmethod
     def forward(ctx, x):
-        return _float_unary(_rsqrt, x)
+        out = _float_unary(_rsqrt, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        return mul(mul(grad, -0.5), pow(result, 3))
 
 
 class Exp(Function):
+    """Backward: ``grad * exp(x)``, the saved result."""
+
     @staticmethod
     def forward(ctx, x):
-        return _float_unary(np.exp, x)
+        out = _float_unary(np.exp, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        return mul(grad, result)
 
 
 class Log(Function):
+    """Backward: ``grad / x``."""
+
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return _float_unary(np.log, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return div(grad, x)
 
 
 class Log2(Function):
+    """Backward: ``grad / (x * ln 2)``."""
+
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return _float_unary(np.log2, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return div(grad, mul(x, math.log(2.0)))
 
 
 class Log10(Function):
+    """Backward: ``grad / (x * ln 10)``."""
+
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return _float_unary(np.log10, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return div(grad, mul(x, math.log(10.0)))
 
 
 class Log1p(Function):
+    """Backward: ``grad / (x + 1)``."""
+
+    node_name = "Log1PBackward0"  # torch's spelling
+
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return _float_unary(np.log1p, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return div(grad, add(x, 1))
 
 
 class Expm1(Function):
+    """Backward: ``grad * (expm1(x) + 1)``."""
+
     @staticmethod
     def forward(ctx, x):
-        return _float_unary(np.expm1, x)
+        out = _float_unary(np.expm1, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        return mul(grad, add(result, 1))
 
 
 class Sin(Function):
+    """Backward: ``grad * cos(x)``."""
+
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return _float_unary(np.sin, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return mul(grad, cos(x))
 
 
 class Cos(Function):
+    """Backward: ``grad * -sin(x)``."""
+
     @staticmethod
     def forward(ctx, x):
+        ctx.save_for_backward(x)
         return _float_unary(np.cos, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return mul(grad, neg(sin(x)))
 
 
 class Tan(Function):
+    """Backward: ``grad * (1 + tan(x) ** 2)``."""
+
     @staticmethod
     def forward(ctx, x):
-        return _float_unary(np.tan, x)
+        out = _float_unary(np.tan, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        return mul(grad, add(pow(result, 2), 1))
 
 
 class Tanh(Function):
+    """Backward: ``grad * (1 - tanh(x) ** 2)``, from the saved result."""
+
     @staticmethod
     def forward(ctx, x):
-        return _float_unary(np.tanh, x)
+        out = _float_unary(np.tanh, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        return mul(grad, sub(1, mul(result, result)))
 
 
 class Sigmoid(Function):
-    """``1 / (1 + exp(-x))``: large negative x overflows exp to inf, giving exactly 0, as in torch."""
+    """``1 / (1 + exp(-x))``: large negative x overflows exp to inf, giving exactly 0, as in torch.
+
+    Backward: ``grad * (1 - s) * s`` where ``s`` is the saved result.
+    """
 
     @staticmethod
     def forward(ctx, x):
-        return _float_unary(_sigmoid, x)
+        out = _float_unary(_sigmoid, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        return mul(mul(grad, sub(1, result)), result)
 
 
 class Relu(Function):
-    """``max(x, 0)``; NaN stays NaN."""
+    """``max(x, 0)``; NaN stays NaN. Backward: ``grad`` where the result is > 0, else 0 (relu'(0) = 0)."""
 
     @staticmethod
     def forward(ctx, x):
-        return _unary(_relu, x, x.dtype)
+        out = _unary(_relu, x, x.dtype)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        return ThresholdBackward.apply(grad, result)
+
+
+class ThresholdBackward(Function):
+    """``grad`` where ``result > 0``, else 0: relu's backward as a single op (torch's
+    ``threshold_backward``), itself differentiable for second derivatives."""
+
+    node_name = "ThresholdBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, grad, result):
+        ctx.save_for_backward(result)
+        return np.where(result <= 0, grad.dtype.type(0), grad)
+
+    @staticmethod
+    def backward(ctx, grad_grad):
+        (result,) = ctx.saved_tensors
+        return ThresholdBackward.apply(grad_grad, result), None
 
 
 class Reciprocal(Function):
+    """Backward: ``-grad / x ** 2``, as ``-grad * result * result``."""
+
     @staticmethod
     def forward(ctx, x):
-        return _float_unary(np.reciprocal, x)
+        out = _float_unary(np.reciprocal, x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (result,) = ctx.saved_tensors
+        return mul(neg(grad), mul(result, result))
 
 
-class Sign(Function):
+class _Flat(Function):
+    """A step function (sign, floor, ceil, trunc, round): flat almost everywhere, so its gradient is 0."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _zeros_like(grad)
+
+
+class Sign(_Flat):
     """-1, 0 or 1; torch gives 0 for NaN (NumPy would give NaN)."""
 
     @staticmethod
@@ -895,26 +1405,27 @@ class Sign(Function):
         return out
 
 
-class Floor(Function):
+class Floor(_Flat):
     @staticmethod
     def forward(ctx, x):
         return _unary(np.floor if x.dtype in _FLOAT_NP else _copy, x, x.dtype)
 
 
-class Ceil(Function):
+class Ceil(_Flat):
     @staticmethod
     def forward(ctx, x):
         return _unary(np.ceil if x.dtype in _FLOAT_NP else _copy, x, x.dtype)
 
 
-class Trunc(Function):
+class Trunc(_Flat):
     @staticmethod
     def forward(ctx, x):
         return _unary(np.trunc if x.dtype in _FLOAT_NP else _copy, x, x.dtype)
 
 
-class Round(Function):
-    """Round half to even (``round(2.5) == 2``); with ``decimals``, scale by 10**decimals first."""
+class Round(_Flat):
+    """Round half to even (``round(2.5) == 2``); with ``decimals``, scale by 10**decimals first
+    (torch's node is then RoundBackward1)."""
 
     @staticmethod
     def forward(ctx, x, decimals=0):
@@ -922,7 +1433,12 @@ class Round(Function):
             return _unary(_copy, x, x.dtype)
         if decimals == 0:
             return _unary(np.rint, x, x.dtype)
+        ctx.node_name = "RoundBackward1"
         return _unary(lambda v, out=None: _round_decimals(v, decimals, out), x, x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _zeros_like(grad), None
 
 
 # ====================================================================== unary: the public functions
@@ -931,9 +1447,11 @@ def _plain_unary(fn, x):
 
     For a contiguous float32/float64 tensor with nothing to record for autograd, NumPy's
     result is torch's (same dtype, row-major), so the Function machinery can be skipped.
+    When autograd records (grad mode on and ``x`` requires grad), the op's Function runs.
     """
     data = x._data
-    if x.requires_grad or not data.flags.c_contiguous or (data.dtype != _F32_NP and data.dtype != _F64_NP):
+    if ((x.requires_grad and STATE.enabled) or not data.flags.c_contiguous
+            or (data.dtype != _F32_NP and data.dtype != _F64_NP)):
         return None
     return _wrap(_plain(fn(data)))
 
@@ -1112,16 +1630,58 @@ def round(input, *, decimals=0):  # noqa: A001, A002 - torch's names
 
 # ====================================================================== clamp
 class Clamp(Function):
-    """``min(max(x, lo), hi)``; a bound of None is no bound. Bounds are numbers or arrays."""
+    """``min(max(x, lo), hi)``; a bound of None is no bound. Bounds are numbers or arrays.
+
+    Backward (torch's subgradient): ``x`` gets ``grad`` where ``lo <= x <= hi``, else 0; a
+    tensor ``lo`` gets it where ``x < lo`` (and ``lo < hi``), a tensor ``hi`` where ``x > hi``
+    (or ``hi < lo``). torch's node is ClampBackward1 for number bounds, ClampBackward0 for tensors.
+    """
 
     @staticmethod
     def forward(ctx, x, lo, hi, np_dtype):
         bounds = [b for b in (lo, hi) if b is not None]
         if builtins.any(b.__class__ is _ndarray for b in bounds):  # tensor bounds: three operands
+            ctx.node_name = "ClampBackward0"
+            ctx.save_for_backward(x, lo if lo.__class__ is _ndarray else None,
+                                  hi if hi.__class__ is _ndarray else None)
+            ctx.bounds = (lo, hi)
             return _elementwise(_clamp_fn(lo is not None, hi is not None), (x, *bounds), np_dtype)
+        ctx.node_name = "ClampBackward1"
+        ctx.save_for_backward(x)
+        ctx.bounds = (lo, hi)
         lo = None if lo is None else _scalar_as(lo, np_dtype)
         hi = None if hi is None else _scalar_as(hi, np_dtype)
         return _unary(lambda v, out=None: _clamp_numbers(v, lo, hi, out), x, np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .indexing import where
+
+        saved = ctx.saved_tensors
+        x = saved[0]
+        lo, hi = ctx.bounds
+        if ctx.name() == "ClampBackward0":  # tensor bounds (a number one stays a number)
+            lo = lo if saved[1] is None else saved[1]
+            hi = hi if saved[2] is None else saved[2]
+        needs = ctx.needs_input_grad
+        grad_x = grad_lo = grad_hi = None
+        if needs[0]:
+            if lo is not None and hi is not None:
+                inside = logical_and(ge(x, lo), le(x, hi))
+            else:
+                inside = ge(x, lo) if lo is not None else le(x, hi)
+            grad_x = _grad_for(where(inside, grad, 0), x)
+        if needs[1]:
+            below = lt(x, lo)
+            if hi is not None:
+                below = logical_and(below, lt(lo, hi))
+            grad_lo = _grad_for(where(below, grad, 0), lo)
+        if needs[2]:
+            above = gt(x, hi)
+            if lo is not None:
+                above = logical_or(above, lt(hi, lo))
+            grad_hi = _grad_for(where(above, grad, 0), hi)
+        return grad_x, grad_lo, grad_hi, None
 
 
 def _clamp_numbers(x, lo, hi, out):
@@ -1391,10 +1951,30 @@ def _can_cast(src: dtypes.dtype, dst: dtypes.dtype) -> bool:
 
 
 def _check_leaf(self):
-    """Autograd's rule, checked first: a leaf that requires grad may only change under ``no_grad()``
-    (its gradient is computed from its value; the optimizer's update runs under no_grad)."""
-    if self.requires_grad and self.grad_fn is None and STATE.enabled:
+    """Autograd's rules, checked before an in-place op writes into ``self`` under grad mode.
+
+    * a leaf that requires grad may only change under ``no_grad()`` (its gradient is computed
+      from its value; the optimizer's update runs under no_grad);
+    * nor may a view of one;
+    * a view of another tensor that requires grad is refused too: torch rewrites the base's
+      graph there (CopySlices), which this library does not do.
+    """
+    if not (self.requires_grad and STATE.enabled):
+        return
+    node = self.grad_fn
+    if node is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if node.returns_view:
+        while node is not None and node.returns_view:
+            node = node.next_functions[0][0]
+        if node.__class__ is AccumulateGrad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        raise RuntimeError(
+            f"Output 0 of {self.grad_fn.name()} is a view of a tensor that requires grad and is being modified "
+            "in-place: tinygrad_lessons does not support in-place operations on views of tensors that require "
+            "grad (torch records a CopySlices node there). Use an out-of-place operation instead, e.g. "
+            "`y = y.add(1)` rather than `y[0].add_(1)`, or build the new tensor with torch.where / torch.cat.")
 
 
 def _check_writable(self, *inputs):
@@ -1425,10 +2005,63 @@ def _check_can_cast(result_np_dtype, self):
 
 
 def _inplace(self, result: Tensor):
-    """Write an out-of-place ``result`` into ``self``'s memory, where every view of ``self`` sees it."""
+    """Write an out-of-place ``result`` into ``self``'s memory, where every view of ``self`` sees it.
+
+    When autograd recorded ``result`` (grad mode on and ``self`` or an operand requires grad),
+    ``self`` takes over its place in the graph: its ``grad_fn`` becomes the op's node, so the
+    gradient flows through the op to what ``self`` was before. A node that saved ``self`` as an
+    input keeps a copy of the old values instead (they are about to be overwritten); one that
+    saved its own result now watches ``self``, so a later in-place change is detected.
+    """
+    node = result.grad_fn
+    if node is None:
+        np.copyto(self._data, result._data, casting="unsafe")
+        self._bump_version()
+        return self
+    if not self.requires_grad:  # written from a tensor that requires grad: self joins the graph
+        from .indexing import _WRITE_INTO_VIEW, _looks_like_view
+
+        if _looks_like_view(self):  # ...and so would its base (torch's CopySlices): not done here
+            raise RuntimeError(_WRITE_INTO_VIEW)
+    nodes = [node]
+    if result.dtype is not self.dtype:  # e.g. float32 += float64: the result is cast into self's dtype
+        result = result.to(self.dtype)
+        node = result.grad_fn
+        nodes.append(node)
+    old = None
+    for n in nodes:
+        if old is None and builtins.any(t is self for t in n._saved or ()):
+            old = _snapshot(self)
     np.copyto(self._data, result._data, casting="unsafe")
     self._bump_version()
+    for n in nodes:
+        if n._saved:
+            _resave(n, self, old, result)
+    self.grad_fn = node
+    self.requires_grad = True
+    self._output_nr = result._output_nr
     return self
+
+
+def _snapshot(t):
+    """A copy of ``t``'s values that stands for ``t`` in the graph (same node, same output)."""
+    old = _wrap(t._data.copy())
+    old.requires_grad = t.requires_grad
+    old.grad_fn = t.grad_fn
+    old._output_nr = t._output_nr
+    old._grad_accumulator = t._grad_accumulator
+    return old
+
+
+def _resave(node, self, old, result):
+    """Point a node's saved tensors at what they now are: ``old`` for ``self``, ``self`` for ``result``."""
+    saved, versions = list(node._saved), list(node._saved_versions)
+    for i, t in enumerate(saved):
+        if t is self:
+            saved[i], versions[i] = old, 0
+        elif t is result:
+            saved[i], versions[i] = self, self._version_now()
+    node._saved, node._saved_versions = tuple(saved), tuple(versions)
 
 
 def _inplace_binary(self, other, result_np_dtype, compute):
@@ -1455,18 +2088,20 @@ def _inplace_unary(self, result_np_dtype, compute):
 def _plain_inplace(self, other) -> bool:
     """True when ``self op= other`` can go straight to NumPy, writing into ``self``'s memory.
 
-    That is: nothing to record for autograd, ``self`` not expanded, and ``other`` either a
-    tensor of the same dtype and shape that doesn't partly share ``self``'s memory, or a
-    Python number on a float32/float64 tensor (where it fits without overflow).
+    That is: nothing to record for autograd (grad mode off, as in an optimizer's update, or no
+    operand requiring grad), ``self`` not expanded, and ``other`` either a tensor of the same
+    dtype and shape that doesn't partly share ``self``'s memory, or a Python number on a
+    float32/float64 tensor (where it fits without overflow).
     """
-    if self.requires_grad:
+    grad_mode = STATE.enabled
+    if self.requires_grad and grad_mode:
         return False
     x = self._data
     if 0 in x.strides:
         return False
     if other.__class__ is Tensor:
         y = other._data
-        return (other.dtype is self.dtype and y.shape == x.shape and not other.requires_grad
+        return (other.dtype is self.dtype and y.shape == x.shape and not (other.requires_grad and grad_mode)
                 and (x is y or (x.base is None and y.base is None) or not np.may_share_memory(x, y)))
     if other.__class__ is float or other.__class__ is int:
         return x.dtype == _F64_NP or (x.dtype == _F32_NP and -_F32_MAX <= other <= _F32_MAX)
@@ -1490,7 +2125,7 @@ def add_(self, other, *, alpha=1):
         np.add(x, y if alpha == 1 else y * x.dtype.type(alpha), out=x)
         self._bump_version()
         return self
-    _check_leaf(self)  # the fast path above never takes a tensor that requires grad
+    _check_leaf(self)  # under grad mode, the fast path above never takes a tensor that requires grad
     return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: add(self, other, alpha=alpha))
 
 
@@ -1503,7 +2138,7 @@ def sub_(self, other, *, alpha=1):
         np.subtract(x, y if alpha == 1 else y * x.dtype.type(alpha), out=x)
         self._bump_version()
         return self
-    _check_leaf(self)  # the fast path above never takes a tensor that requires grad
+    _check_leaf(self)  # under grad mode, the fast path above never takes a tensor that requires grad
     _check_sub(self, other)
     return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: sub(self, other, alpha=alpha))
 
@@ -1515,7 +2150,7 @@ def mul_(self, other):
         np.multiply(x, _plain_operand(other, x.dtype), out=x)
         self._bump_version()
         return self
-    _check_leaf(self)  # the fast path above never takes a tensor that requires grad
+    _check_leaf(self)  # under grad mode, the fast path above never takes a tensor that requires grad
     return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: mul(self, other))
 
 
@@ -1526,7 +2161,7 @@ def div_(self, other, *, rounding_mode=None):
         np.true_divide(x, _plain_operand(other, x.dtype), out=x)
         self._bump_version()
         return self
-    _check_leaf(self)  # the fast path above never takes a tensor that requires grad
+    _check_leaf(self)  # under grad mode, the fast path above never takes a tensor that requires grad
     np_dtype = _result_np_dtype(self, other)
     if rounding_mode is None:
         np_dtype = _float_np_dtype(np_dtype)
@@ -1665,9 +2300,73 @@ def round_(self, *, decimals=0):
     return _inplace_unary(self, self._data.dtype, lambda: round(self, decimals=decimals))
 
 
+def _records(self, other=None) -> bool:
+    """Whether an in-place write into ``self`` must be recorded: grad mode on, and ``self`` or the
+    tensor written from requires grad."""
+    return STATE.enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+
+
+class Zero(Function):
+    """``zero_`` of a tensor in the graph: the old values no longer matter, their gradient is 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.zeros(x.shape, x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _zeros_like(grad)
+
+
+class Fill(Function):
+    """``fill_`` of a tensor in the graph: 0 gradient for the old values; a 0-d tensor ``value``
+    gets the sum of the gradient (torch's FillBackward3; a number value: FillBackward2)."""
+
+    @staticmethod
+    def forward(ctx, x, value):
+        if value.__class__ is _ndarray:
+            ctx.node_name = "FillBackward3"
+            ctx.meta = _meta(value)
+        else:
+            ctx.node_name = "FillBackward2"
+        out = np.empty(x.shape, x.dtype)
+        out.fill(_scalar_as(value.item() if value.__class__ is _ndarray else value, x.dtype))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_value = None
+        if ctx.needs_input_grad[1]:
+            from .reductions import sum as total
+
+            grad_value = _reduce_grad(total(grad), *ctx.meta)
+        return _zeros_like(grad), grad_value
+
+
+class Copy(Function):
+    """``copy_`` into a tensor in the graph: 0 gradient for the old values; ``src`` gets the
+    gradient, summed back over broadcasting and cast to its dtype."""
+
+    node_name = "torch::autograd::CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, x, src):
+        ctx.meta = _meta(src)
+        out = np.empty(x.shape, x.dtype)
+        np.copyto(out, src, casting="unsafe")
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_src = _reduce_grad(grad, *ctx.meta) if ctx.needs_input_grad[1] else None
+        return _zeros_like(grad), grad_src
+
+
 def zero_(self):
     """Set every element to 0, in place (views see it; expanded tensors are allowed)."""
     _check_leaf(self)
+    if _records(self):
+        return _inplace(self, Zero.apply(self))
     self._data.fill(0)
     self._bump_version()
     return self
@@ -1676,16 +2375,19 @@ def zero_(self):
 def fill_(self, value):
     """Set every element to ``value`` (a number or a 0-d tensor), converted to ``self``'s dtype."""
     _check_leaf(self)
+    value_tensor = None
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value._data.ndim} dimensions.")
         _check_no_internal_overlap(self._data)  # torch checks this for a tensor value (not for a number)
-        value = value.item()
+        value_tensor, value = value, value.item()
     if not _is_number(value):
         raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
     if not (self.dtype in (dtypes.float16, dtypes.bfloat16) and self._data.size == 1):  # torch's quirk
         _check_fits(value, self.dtype)
+    if _records(self, value_tensor):
+        return _inplace(self, Fill.apply(self, value if value_tensor is None else value_tensor))
     self._data.fill(_scalar_as(value, self._data.dtype))
     self._bump_version()
     return self
@@ -1702,9 +2404,13 @@ def copy_(self, src, non_blocking=False):
         _check_no_internal_overlap(x)
         _check_no_partial_overlap(x, y)
         _check_inplace_shape(self, src)
+        if _records(self, src):
+            return _inplace(self, Copy.apply(self, src))
     elif _is_number(src):  # torch copies a number as a 0-d tensor of its own dtype
         _check_no_internal_overlap(x)
         y = np.array(src)
+        if _records(self):
+            return _inplace(self, Copy.apply(self, y))
     else:
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
     np.copyto(x, y, casting="unsafe")
@@ -1727,7 +2433,7 @@ def _number_or_tensor(fn):
 
 def __add__(self, other):
     """``self + other``; the fast path first, as this is the most common op of all."""
-    out = _plain_binary(np.add, self, other)
+    out = _plain_binary(np.add, self, other, Add, _ALPHA_1)
     if out is not None:
         return out
     if other.__class__ is not Tensor and not _is_operand(other):
@@ -1737,7 +2443,7 @@ def __add__(self, other):
 
 def __sub__(self, other):
     if self.dtype is not dtypes.bool:
-        out = _plain_binary(np.subtract, self, other)
+        out = _plain_binary(np.subtract, self, other, Sub, _ALPHA_1)
         if out is not None:
             return out
     if other.__class__ is not Tensor and not _is_operand(other):
@@ -1746,7 +2452,7 @@ def __sub__(self, other):
 
 
 def __mul__(self, other):
-    out = _plain_binary(np.multiply, self, other)
+    out = _plain_binary(np.multiply, self, other, Mul)
     if out is not None:
         return out
     if other.__class__ is not Tensor and not _is_operand(other):
@@ -1754,10 +2460,20 @@ def __mul__(self, other):
     return mul(self, other)
 
 
+def __truediv__(self, other):
+    """``self / other``: true division (integers give the default float dtype); the fast path first."""
+    if self.dtype.is_floating_point:
+        out = _plain_binary(np.true_divide, self, other, Div, _NO_ROUNDING)
+        if out is not None:
+            return out
+    if other.__class__ is not Tensor and not _is_operand(other):
+        return NotImplemented
+    return div(self, other)
+
+
 __radd__ = _number_or_tensor(add)  # 2 + t is t + 2, as in torch
 __rsub__ = _number_or_tensor(lambda self, other: sub(other, self))
 __rmul__ = _number_or_tensor(mul)
-__truediv__ = _number_or_tensor(div)
 __rtruediv__ = _number_or_tensor(lambda self, other: mul(reciprocal(self), other))  # torch's own recipe
 __floordiv__ = _number_or_tensor(floor_divide)
 __rfloordiv__ = _number_or_tensor(lambda self, other: floor_divide(other, self))
