@@ -158,7 +158,8 @@ def main(argv=None) -> int:
         / results["mlp_train_samples_per_s"]["torch"],
         "mlp: tl / numpy": results["mlp_train_samples_per_s"]["tinygrad_lessons"]
         / results["mlp_train_samples_per_s"]["numpy"],
-        "add: torch time / tl time (target >= 1)": results["add_10_us"]["torch"] / results["add_10_us"]["tinygrad_lessons"],
+        "add: torch time / tl time (target >= 1)": results["add_10_us"]["torch"]
+        / results["add_10_us"]["tinygrad_lessons"],
         "add requires_grad: torch time / tl time (target >= 1)": results["add_10_requires_grad_us"]["torch"]
         / results["add_10_requires_grad_us"]["tinygrad_lessons"],
         "matmul: tl / numpy GFLOP/s (target >= 0.95)": results["matmul_1024_gflops"]["tinygrad_lessons"]

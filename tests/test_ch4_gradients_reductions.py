@@ -417,26 +417,6 @@ def test_sum_to_size_dtype_and_errors_as_torch():
 
 
 # ====================================================================== needs other modules' backward
-def _have_backward(*names):
-    from tinygrad_lessons import indexing, math_ops, shape_ops
-
-    modules = {"math_ops": math_ops, "indexing": indexing, "shape_ops": shape_ops}
-    classes = [getattr(modules[name.split(".")[0]], name.split(".")[1]) for name in names]
-    return all("backward" in vars(cls) for cls in classes)
-
-
-def needs_backward_of(*names):
-    return pytest.mark.xfail(not _have_backward(*names), strict=False,
-                             reason=f"differentiates other modules' ops whose backward is not there yet: {names}")
-
-
-needs_other_backward = needs_backward_of(
-    "math_ops.Mul", "math_ops.Div", "math_ops.Sub", "math_ops.Pow", "math_ops.Exp", "math_ops.Abs", "math_ops.Sign",
-    "indexing.Where", "indexing.MaskedFill", "indexing.Scatter", "shape_ops.View", "shape_ops.Expand",
-    "shape_ops.Cat", "shape_ops.Narrow", "shape_ops.Flip")
-
-
-@needs_backward_of("shape_ops.View")
 @given(sum_to_size_case())
 def test_sum_to_size_gradient_with_leading_dims(c):
     (ours, theirs), size = c
@@ -479,7 +459,6 @@ SECOND_ORDER_CASES = {
 }
 
 
-@needs_other_backward
 @pytest.mark.parametrize("name", list(SECOND_ORDER_CASES))
 def test_second_order_gradients_match_torch(name):
     values = [[0.5, -1.25, 2.0], [1.5, 0.75, -0.5]]

@@ -848,9 +848,6 @@ def test_create_graph_backward_formulas(name, ours_fn, torch_fn, arrays):
         assert_matches(a.detach(), b.detach(), check_stride=False)
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError,
-                   reason="second derivatives need the backward of math_ops' Mul/Sub (not written yet); "
-                          "remove this mark when they land")
 @pytest.mark.parametrize("name", ["sigmoid", "softmax", "ce-mean", "linear"])
 def test_second_derivatives(name):
     _, ours_fn, torch_fn, arrays = next(c for c in CREATE_GRAPH_CASES if c[0] == name)
