@@ -9,6 +9,7 @@ Where things live (one concept per module, named after the topic):
 ``dtypes``         element types, default dtype, type promotion
 ``device``         ``tl.device``: where memory lives
 ``storage``        flat memory, strides and views
+``layout``         strides of new memory: how torch lays out a result
 ``tensor``         the ``Tensor`` class: attributes, casts, NumPy interop
 ``creation``       ``tensor``, ``zeros``, ``arange``, ``eye``, ``*_like`` ...
 ``random``         ``manual_seed``, ``Generator``, ``rand``, ``randn``, ``randperm`` ...

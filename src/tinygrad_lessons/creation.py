@@ -36,6 +36,7 @@ import numpy as np
 
 from . import dtypes
 from .device import as_device
+from .layout import copy_with_strides, element_strides, empty_strided, preserve_format_strides
 from .storage import contiguous_strides, strided_view
 from .tensor import Tensor, _wrap
 
@@ -44,19 +45,6 @@ __all__ = [
     "logspace", "zeros_like", "ones_like", "full_like", "empty_like",
 ]
 
-#: How torch's kernels name each dtype in "not implemented for 'Long'" errors.
-KERNEL_NAMES = {
-    dtypes.bool: "Bool", dtypes.uint8: "Byte", dtypes.int8: "Char", dtypes.int16: "Short", dtypes.int32: "Int",
-    dtypes.int64: "Long", dtypes.float16: "Half", dtypes.bfloat16: "BFloat16", dtypes.float32: "Float",
-    dtypes.float64: "Double",
-}
-
-#: How torch's C++ core names each dtype in "value cannot be converted to type int8_t" errors.
-_CPP_NAMES = {
-    dtypes.bool: "bool", dtypes.uint8: "uint8_t", dtypes.int8: "int8_t", dtypes.int16: "int16_t", dtypes.int32: "int",
-    dtypes.int64: "int64_t", dtypes.float16: "c10::Half", dtypes.bfloat16: "c10::BFloat16", dtypes.float32: "float",
-    dtypes.float64: "double",
-}
 
 _MAX_DIMS = 64  # NumPy's limit, and torch's error message when nested data goes deeper
 
@@ -165,7 +153,7 @@ def checked_scalar(value, d: dtypes.dtype):
     else:  # an integer: unsigned types also take -highest..-1, wrapping around
         fits = (-highest if lowest == 0 else lowest) <= value <= highest
     if not fits:
-        raise RuntimeError(f"value cannot be converted to type {_CPP_NAMES[d]} without overflow")
+        raise RuntimeError(f"value cannot be converted to type {dtypes.CPP_SCALAR_NAMES[d]} without overflow")
     if d.is_floating_point:
         if d.itemsize == 2:  # torch rounds through float32 on the way to a half type
             return np.float32(value).astype(d.numpy_dtype)
@@ -174,71 +162,6 @@ def checked_scalar(value, d: dtypes.dtype):
 
 
 # ---------------------------------------------------------------------- strides of new memory
-def _is_non_overlapping_and_dense(shape, strides) -> bool:
-    """Whether the elements fill a block of memory exactly, in *some* order of dimensions."""
-    if len(shape) == 1:
-        return shape[0] < 2 or strides[0] == 1
-    expected = 1
-    for d in sorted((d for d in range(len(shape)) if shape[d] >= 2), key=lambda d: strides[d]):
-        if strides[d] != expected:
-            return False
-        expected *= shape[d]
-    return True
-
-
-def _dense_strides_in_order(shape, strides) -> tuple:
-    """Dense strides whose dimension order follows ``strides`` (torch's ``infer_dense_strides``).
-
-    Dimensions are ordered innermost-first by stride; a stride of 0 (an expanded
-    dimension) doesn't move its dimension, and equal strides put the smaller size inside.
-    """
-    ndim = len(shape)
-    order = list(range(ndim - 1, -1, -1))  # innermost first: row-major to start with
-
-    def goes_after(a, b) -> int:
-        if strides[a] == 0 or strides[b] == 0:
-            return 0
-        if strides[a] != strides[b]:
-            return 1 if strides[a] > strides[b] else -1
-        return 1 if shape[a] > shape[b] else 0
-
-    for i in range(1, ndim):  # an insertion sort, as torch's (a stable sort can't express "0 = ambiguous")
-        moving = i
-        for j in range(i - 1, -1, -1):
-            comparison = goes_after(order[j], order[moving])
-            if comparison > 0:
-                order[j], order[moving] = order[moving], order[j]
-                moving = j
-            elif comparison < 0:
-                break
-    out = [0] * ndim
-    step = 1
-    for d in order:
-        out[d] = step
-        if shape[d] > 1:
-            step *= shape[d]
-    return tuple(out)
-
-
-def preserved_strides(array: np.ndarray) -> tuple:
-    """The strides torch gives a copy of ``array`` (``memory_format=torch.preserve_format``).
-
-    A dense array keeps its strides exactly (a transposed matrix stays transposed);
-    one with gaps or repeats (sliced, expanded) gets dense strides in the same order.
-    """
-    itemsize = array.itemsize
-    strides = tuple(s // itemsize for s in array.strides)
-    if _is_non_overlapping_and_dense(array.shape, strides):
-        return strides
-    return _dense_strides_in_order(array.shape, strides)
-
-
-def empty_strided_array(shape, strides, np_dtype) -> np.ndarray:
-    """New, uninitialised memory seen with the given shape and strides (in elements)."""
-    span = 0 if 0 in shape else 1 + sum((n - 1) * s for n, s in zip(shape, strides))
-    return strided_view(np.empty(span, np_dtype), shape, strides, 0)
-
-
 def _same_strides(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether two arrays of one shape step through memory alike, counted in elements."""
     if a.itemsize == b.itemsize:
@@ -252,7 +175,7 @@ def empty_like_array(array: np.ndarray, np_dtype=None) -> np.ndarray:
     if _same_strides(out, array):
         return out
     # ...but differs from torch for arrays with gaps or repeats, and for size-1 dimensions
-    return empty_strided_array(array.shape, preserved_strides(array), out.dtype)
+    return empty_strided(array.shape, preserve_format_strides(array.shape, element_strides(array)), out.dtype)
 
 
 def copy_preserving_layout(array: np.ndarray, np_dtype=None) -> np.ndarray:
@@ -264,9 +187,8 @@ def copy_preserving_layout(array: np.ndarray, np_dtype=None) -> np.ndarray:
             out = array.astype(np_dtype, order="K")
     if _same_strides(out, array):
         return out
-    slow = empty_strided_array(array.shape, preserved_strides(array), out.dtype)
-    slow[...] = out
-    return slow
+    # NumPy's copy keeps the memory order too, but differs from torch for arrays with gaps or repeats
+    return copy_with_strides(out, preserve_format_strides(array.shape, element_strides(array)))
 
 
 def fresh_array(shape, np_dtype) -> np.ndarray:

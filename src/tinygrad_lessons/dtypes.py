@@ -78,6 +78,25 @@ FLOAT_DTYPES = (float16, bfloat16, float32, float64)
 FROM_NUMPY = {d.numpy_dtype: d for d in ALL_DTYPES}
 
 
+# ---------------------------------------------------------------- names torch's messages give each dtype
+#: torch's ScalarType names: "expected scalar type Float but found Double", "not implemented for 'Half'"
+SCALAR_NAMES = {
+    bool: "Bool", uint8: "Byte", int8: "Char", int16: "Short", int32: "Int", int64: "Long", float16: "Half",
+    bfloat16: "BFloat16", float32: "Float", float64: "Double",
+}
+#: the C++ scalar type a value is converted to: "value cannot be converted to type uint8_t without overflow"
+CPP_SCALAR_NAMES = {
+    bool: "bool", uint8: "uint8_t", int8: "int8_t", int16: "int16_t", int32: "int", int64: "int64_t",
+    float16: "c10::Half", bfloat16: "c10::BFloat16", float32: "float", float64: "double",
+}
+#: the C++ type as the compiler spells it (``typeid``): "expected m1 and m2 to have the same dtype, but got:
+#: float != double", clamp_'s "unsigned char"
+CPP_TYPEID_NAMES = {
+    bool: "bool", uint8: "unsigned char", int8: "signed char", int16: "short int", int32: "int", int64: "long int",
+    float16: "c10::Half", bfloat16: "c10::BFloat16", float32: "float", float64: "double",
+}
+
+
 def from_numpy_dtype(np_dtype) -> dtype:
     """Our dtype for a NumPy dtype, with torch's error for the ones torch lacks."""
     try:

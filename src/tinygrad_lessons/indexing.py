@@ -36,7 +36,7 @@ We read the index ourselves instead of handing it to NumPy because torch differs
 from NumPy in details a learner can see: the stride of a dimension added by
 ``None``, negative steps (refused: torch strides are never negative), its error
 messages, and the memory layout of a copy (torch lays a new result out in the
-memory order of its inputs, see ``_iterator_strides``).
+memory order of its inputs, see ``layout.iterator_strides``).
 """
 
 from __future__ import annotations
@@ -52,29 +52,28 @@ from .creation import tensor as _tensor_from_data
 from .creation import zeros as _zeros
 from .function import Function
 from .grad_mode import STATE
-from .storage import contiguous_strides, data_ptr, strided_view
-from .tensor import _TYPE_NAMES, Tensor, _is_contiguous, _wrap, _wrap_dim
+from .layout import (
+    assert_no_internal_overlap,
+    assert_no_overlap,
+    assert_no_partial_overlap,
+    copy_with_strides,
+    element_strides,
+    empty_strided,
+    has_internal_overlap,
+    iterator_strides,
+    operand_layout,
+    preserve_format_strides,
+)
+from .shape_ops import _view_strides
+from .size import infer_size
+from .storage import contiguous_strides, data_ptr
+from .tensor import _TYPE_NAMES, Tensor, _wrap, _wrap_dim
 
 __all__ = ["where", "gather", "scatter", "scatter_add", "masked_fill", "masked_select", "nonzero",
            "index_select", "take"]
 
 _ALL = slice(None)
 
-# How torch spells each dtype in its error messages (it has several spellings, depending on the message).
-_SCALAR_TYPE_NAMES = {
-    dtypes.bool: "Bool", dtypes.uint8: "Byte", dtypes.int8: "Char", dtypes.int16: "Short", dtypes.int32: "Int",
-    dtypes.int64: "Long", dtypes.float16: "Half", dtypes.bfloat16: "BFloat16", dtypes.float32: "Float",
-    dtypes.float64: "Double",
-}
-_C_TYPE_NAMES = {
-    dtypes.bool: "bool", dtypes.uint8: "unsigned char", dtypes.int8: "signed char", dtypes.int16: "short int",
-    dtypes.int32: "int", dtypes.int64: "long int", dtypes.float16: "c10::Half", dtypes.bfloat16: "c10::BFloat16",
-    dtypes.float32: "float", dtypes.float64: "double",
-}
-_CONVERT_NAMES = {
-    dtypes.uint8: "uint8_t", dtypes.int8: "int8_t", dtypes.int16: "int16_t", dtypes.int32: "int",
-    dtypes.int64: "int64_t", dtypes.float16: "c10::Half", dtypes.bfloat16: "c10::BFloat16", dtypes.float32: "float",
-}
 _EXPAND_TYPE_NAMES = {dtypes.bool: "CPUBoolType", dtypes.bfloat16: "CPUBFloat16Type"}  # no legacy tensor type
 _INDEX_DTYPES = (dtypes.int64, dtypes.int32)
 
@@ -83,10 +82,6 @@ _ZERO_DIM_INDEX = ("invalid index of a 0-dim tensor. Use `tensor.item()` in Pyth
 _BAD_INDEX_TYPE = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
                    "indices (got {})")
 _BAD_INDEX_TENSOR = "tensors used as indices must be long, int, byte or bool tensors"
-_WRITE_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
-                  "location. Please clone() the tensor before performing the operation.")
-_INPUT_OVERLAP = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
-                  "single memory location. Please clone() the tensor before performing the operation.")
 
 
 def _type_name(value) -> str:
@@ -145,140 +140,20 @@ def _scalar_as(value, dtype, check_half=True):
 
 
 def _overflow(dtype) -> RuntimeError:
-    return RuntimeError(f"value cannot be converted to type {_CONVERT_NAMES[dtype]} without overflow")
+    return RuntimeError(f"value cannot be converted to type {dtypes.CPP_SCALAR_NAMES[dtype]} without overflow")
 
 
 # ---------------------------------------------------------------------- memory layout of new tensors
-def _strides_of(array) -> tuple:
-    """An array's strides in elements (NumPy counts bytes)."""
-    itemsize = array.itemsize
-    return tuple(s // itemsize for s in array.strides)
-
-
-def _is_dense(shape, strides) -> bool:
-    """torch's ``is_non_overlapping_and_dense``: the elements fill a block of memory, in some order."""
-    expected = 1
-    for d in sorted((d for d in range(len(shape)) if shape[d] >= 2), key=lambda d: strides[d]):
-        if strides[d] != expected:
-            return False
-        expected *= shape[d]
-    return True
-
-
-def _has_internal_overlap(shape, strides) -> bool:
-    """True when two elements share one memory location (an ``expand``-ed dimension)."""
-    return any(n > 1 and s == 0 for n, s in zip(shape, strides))
-
-
-def _sorted_dims(shape, operand_strides) -> list:
-    """The dimensions from fastest- to slowest-moving in memory, as torch's TensorIterator orders them.
-
-    An insertion sort: the first operand whose strides tell two dimensions apart
-    decides their order (a stride of 0, i.e. broadcast, tells nothing); ties are
-    left as they are, last dimension fastest.
-    """
-    ndim = len(shape)
-    order = list(range(ndim - 1, -1, -1))
-
-    def should_swap(d0, d1):
-        for strides in operand_strides:
-            s0, s1 = strides[d0], strides[d1]
-            if s0 == 0 or s1 == 0:
-                continue
-            if s0 != s1:
-                return 1 if s0 > s1 else -1
-            if shape[d0] > shape[d1]:
-                return 1
-        return 0
-
-    for i in range(1, ndim):
-        moving = i
-        for j in range(i - 1, -1, -1):
-            decision = should_swap(order[j], order[moving])
-            if decision > 0:
-                order[j], order[moving] = order[moving], order[j]
-                moving = j
-            elif decision < 0:
-                break
-    return order
-
-
-def _strides_in_order(shape, order, skip_size_one=False) -> tuple:
-    """Dense strides that visit the dimensions in ``order`` (fastest first)."""
-    strides = [0] * len(shape)
-    step = 1
-    for d in order:
-        strides[d] = step
-        if not (skip_size_one and shape[d] <= 1):
-            step *= shape[d]
-    return tuple(strides)
-
-
-def _cast_strides(shape, strides) -> tuple:
-    """The strides of ``t.to(other_dtype)``: kept if ``t`` is dense, else dense in ``t``'s memory order."""
-    if _is_dense(shape, strides):
-        return tuple(strides)
-    if len(shape) <= 1:
-        return (1,) * len(shape)
-    return _strides_in_order(shape, _sorted_dims(shape, [strides]), skip_size_one=True)
-
-
-def _seen_from(shape, op_shape, op_strides) -> list:
-    """An operand's strides once broadcast to ``shape``: 0 along the dimensions it is repeated in."""
-    offset = len(shape) - len(op_shape)
-    return [0] * offset + [0 if n == 1 and shape[offset + i] != 1 else s
-                           for i, (n, s) in enumerate(zip(op_shape, op_strides))]
-
-
-def _is_channels_last(shape, strides) -> bool:
-    expected = 1
-    for d in (1, 3, 2, 0):
-        if shape[d] != 1:
-            if strides[d] != expected:
-                return False
-            expected *= shape[d]
-    return True
-
-
-def _iterator_strides(shape, operands) -> tuple:
-    """The strides torch gives a new tensor computed element by element from ``operands``.
-
-    ``operands`` are ``(shape, strides)`` pairs in torch's order. torch keeps the
-    memory order of its inputs (a result computed from a transposed tensor is
-    transposed too), so ``x.t()[[0, 1]]`` or ``where(m, x.t(), 0)`` come out with the
-    strides ``_sorted_dims`` picks; when every input is contiguous the result is too.
-    """
-    if all(op_shape == shape for op_shape, _ in operands):
-        if all(_is_contiguous(shape, strides) for _, strides in operands):
-            return contiguous_strides(shape)
-        if len(shape) == 4 and all(_is_channels_last(shape, strides) for _, strides in operands):
-            n, c, h, w = shape
-            return (h * w * c, 1, w * c, c)
-        first = tuple(operands[0][1])
-        if all(tuple(strides) == first and _is_dense(shape, strides) for _, strides in operands):
-            return first
-    if len(shape) <= 1:
-        return contiguous_strides(shape)
-    order = _sorted_dims(shape, [_seen_from(shape, s, st) for s, st in operands])
-    if order == list(range(len(shape) - 1, -1, -1)):
-        return contiguous_strides(shape)
-    return _strides_in_order(shape, order)
-
-
-def _empty_strided(shape, strides, np_dtype) -> np.ndarray:
-    """A new array with exactly these strides (in elements) over fresh memory."""
-    span = 1 + sum((n - 1) * s for n, s in zip(shape, strides)) if all(shape) else 0
-    return strided_view(np.empty(span, np_dtype), shape, strides, 0)
-
-
 def _in_layout(values: np.ndarray, strides) -> np.ndarray:
-    """``values`` (a fresh array) laid out with ``strides``: copied only if its own strides differ."""
-    if _strides_of(values) == tuple(strides):
+    """``values`` (a fresh array) laid out with ``strides``: copied only if its own strides differ.
+
+    ``strides`` None means row-major (``layout.iterator_strides``' answer).
+    """
+    if strides is None:
+        strides = contiguous_strides(values.shape)
+    if element_strides(values) == tuple(strides):
         return values
-    out = _empty_strided(values.shape, strides, values.dtype)
-    if values.size:
-        out[...] = values
-    return out
+    return copy_with_strides(values, strides)
 
 
 def _contiguous(values: np.ndarray) -> np.ndarray:
@@ -287,17 +162,10 @@ def _contiguous(values: np.ndarray) -> np.ndarray:
 
 
 def _broadcast_shapes(*shapes) -> tuple:
-    """The shape operands broadcast to, with torch's error naming the first mismatch."""
-    result = shapes[0]
+    """The shape operands broadcast to, joined left to right as torch's TensorIterator joins them."""
+    result = tuple(shapes[0])
     for shape in shapes[1:]:
-        ndim = max(len(result), len(shape))
-        a = (1,) * (ndim - len(result)) + tuple(result)
-        b = (1,) * (ndim - len(shape)) + tuple(shape)
-        for i in range(ndim - 1, -1, -1):
-            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
-                raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) "
-                                   f"at non-singleton dimension {i}")
-        result = tuple(max(x, y) if min(x, y) else 0 for x, y in zip(a, b))
+        result = infer_size(result, tuple(shape))
     return result
 
 
@@ -523,15 +391,15 @@ def _advanced_layout(x, indices, index_shape):
         indices[d].shape == index_shape and (indices[d].ndim == 1 or indices[d].flags.c_contiguous) for d in positions
     ):
         return shape, contiguous_strides(shape)  # the common case: row-major in, row-major out
-    x_shape, x_strides = x.shape, _strides_of(x)
+    x_shape, x_strides = x.shape, element_strides(x)
     index_ops = []
     for d in positions:
         array = indices[d]
-        strides = _strides_of(array)
+        strides = element_strides(array)
         if array.shape != index_shape:
             strides = _expand_strides(array.shape, strides, index_shape)
         if array.dtype == np.int32:  # torch converts int32 indices with .to(torch.long)
-            strides = _cast_strides(index_shape, strides)
+            strides = preserve_format_strides(index_shape, strides)
         index_ops.append(strides)
     if not adjacent:  # the indexed dims move to the front
         order = positions + [d for d in range(len(x_shape)) if indices[d] is None]
@@ -542,7 +410,7 @@ def _advanced_layout(x, indices, index_shape):
     x_op = x_strides[:before] + (0,) * len(index_shape) + x_strides[positions[-1] + 1:]
     op_shape = (1,) * before + tuple(index_shape) + (1,) * after
     operands = [(shape, x_op)] + [(op_shape, _view_strides(index_shape, st, op_shape)) for st in index_ops]
-    return shape, _iterator_strides(shape, operands)
+    return shape, iterator_strides(shape, operands) or contiguous_strides(shape)
 
 
 def _expand_strides(shape, strides, target) -> list:
@@ -558,32 +426,6 @@ def _expand_strides(shape, strides, target) -> list:
             size, stride = 1, (target[i + 1] * out[i + 1] if i + 1 < ndim else 1)
         out[i] = 0 if size != target[i] else stride
     return out
-
-
-def _view_strides(old_shape, old_strides, new_shape):
-    """torch's ``computeStride``: the strides ``t.view(new_shape)`` gets (here: adding size-1 dims)."""
-    if not old_shape:
-        return [1] * len(new_shape)
-    if math.prod(old_shape) == 0:
-        return list(old_strides) if tuple(old_shape) == tuple(new_shape) else list(contiguous_strides(new_shape))
-    new_strides = [0] * len(new_shape)
-    view_d = len(new_shape) - 1
-    chunk_base_stride = old_strides[-1]
-    tensor_numel = view_numel = 1
-    for tensor_d in range(len(old_shape) - 1, -1, -1):
-        tensor_numel *= old_shape[tensor_d]
-        if tensor_d == 0 or (old_shape[tensor_d - 1] != 1
-                             and old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride):
-            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
-                new_strides[view_d] = view_numel * chunk_base_stride
-                view_numel *= new_shape[view_d]
-                view_d -= 1
-            if view_numel != tensor_numel:
-                return list(contiguous_strides(new_shape))
-            if tensor_d > 0:
-                chunk_base_stride = old_strides[tensor_d - 1]
-                tensor_numel = view_numel = 1
-    return new_strides
 
 
 def _numpy_index(indices) -> tuple:
@@ -729,7 +571,7 @@ class AdvancedIndex(Function):
         size = math.prod(shape)
         _check_index_bounds(x.shape, indices, index_shape, size)
         if size == 0:
-            return _empty_strided(shape, strides, x.dtype)
+            return empty_strided(shape, strides, x.dtype)
         return _in_layout(x[_numpy_index(indices)], strides)
 
     @staticmethod
@@ -840,24 +682,9 @@ def _check_expandable(shape, target, value_dtype) -> None:
                                f"{list(shape)}")
 
 
-def _overlap(a: np.ndarray, b: np.ndarray):
-    """torch's memory-overlap test: "full", "partial" or None (only decided for dense arrays)."""
-    if a.size == 0 or b.size == 0:
-        return None
-    a_strides, b_strides = _strides_of(a), _strides_of(b)
-    if not (_is_dense(a.shape, a_strides) and _is_dense(b.shape, b_strides)):
-        return None
-    a0, b0 = data_ptr(a), data_ptr(b)
-    a1, b1 = a0 + a.nbytes, b0 + b.nbytes
-    if a0 == b0 and a1 == b1:
-        return "full" if a_strides == b_strides else "partial"
-    return "partial" if a0 < b1 and b0 < a1 else None
-
-
 def _copy_into(target: np.ndarray, value) -> None:
     """``target.copy_(value)``: broadcast ``value``, cast it to ``target``'s dtype and write it in place."""
-    if _has_internal_overlap(target.shape, _strides_of(target)):
-        raise RuntimeError(_WRITE_OVERLAP)
+    assert_no_internal_overlap(target)
     if value.__class__ is not Tensor:  # a number, already in target's dtype
         target[...] = value
         return
@@ -866,8 +693,8 @@ def _copy_into(target: np.ndarray, value) -> None:
         source = source.reshape(_strip_leading_ones(source.shape))
         _check_expandable(source.shape, target.shape, value.dtype)
         source = np.broadcast_to(source, target.shape)
-    if source.ndim and _overlap(target, source) == "partial":
-        raise RuntimeError(_INPUT_OVERLAP)
+    if source.ndim:
+        assert_no_partial_overlap(target, source)
     if source.dtype == target.dtype:
         target[...] = source
     else:
@@ -877,7 +704,7 @@ def _copy_into(target: np.ndarray, value) -> None:
 
 def _index_put(target: np.ndarray, advanced, value) -> None:
     """``target.index_put_(indices, value)``: write ``value`` at the advanced indices of ``target``."""
-    if _has_internal_overlap(target.shape, _strides_of(target)):
+    if has_internal_overlap(target.shape, target.strides):
         warnings.warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before "
                       "performing this operation. This also applies to advanced indexing e.g. tensor[indices] = "
                       "tensor", UserWarning, stacklevel=4)
@@ -889,8 +716,7 @@ def _index_put(target: np.ndarray, advanced, value) -> None:
             value = _scalar_as(value.item(), target_dtype)
         else:
             source = value._data
-            if _overlap(target, source) is not None:
-                raise RuntimeError(_INPUT_OVERLAP)
+            assert_no_overlap(target, source)
             value = source.reshape(_strip_leading_ones(source.shape))
     indices = _integer_indices(target.shape, advanced)
     arrays = [a for a in indices if a is not None]
@@ -904,8 +730,8 @@ def _index_put(target: np.ndarray, advanced, value) -> None:
         value_dtype = dtypes.FROM_NUMPY[value.dtype]
         if value_dtype is not target_dtype:
             raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                               f"{_SCALAR_TYPE_NAMES[target_dtype]} for the destination and "
-                               f"{_SCALAR_TYPE_NAMES[value_dtype]} for the source.")
+                               f"{dtypes.SCALAR_NAMES[target_dtype]} for the destination and "
+                               f"{dtypes.SCALAR_NAMES[value_dtype]} for the source.")
     size = math.prod(shape)
     _check_index_bounds(target.shape, indices, index_shape, size)
     if size:
@@ -1092,11 +918,11 @@ class Where(Function):
         ctx.other_meta = (np.shape(other), np.result_type(other))
         np_dtype = dtype.numpy_dtype
         shape = _broadcast_shapes(condition.shape, np.shape(input), np.shape(other))
-        operands = [_operand_layout(condition, np.dtype(np.bool_)), _operand_layout(input, np_dtype),
-                    _operand_layout(other, np_dtype)]
+        operands = [operand_layout(condition, np.dtype(np.bool_)), operand_layout(input, np_dtype),
+                    operand_layout(other, np_dtype)]
         condition = condition.astype(np.bool_, copy=False)
         values = np.where(condition, input.astype(np_dtype, copy=False), other.astype(np_dtype, copy=False))
-        return _in_layout(values, _iterator_strides(shape, operands))
+        return _in_layout(values, iterator_strides(shape, operands))
 
     @staticmethod
     def backward(ctx, grad):
@@ -1109,14 +935,6 @@ class Where(Function):
         if ctx.needs_input_grad[2]:
             grad_other = _reduce_to(where(condition, 0, grad), *ctx.other_meta)
         return None, grad_input, grad_other, None
-
-
-def _operand_layout(array, np_dtype):
-    """``(shape, strides)`` of an operand after torch casts it to the dtype the operation computes in."""
-    if array.__class__ is not np.ndarray:  # a number: a 0-d operand
-        return (), ()
-    strides = _strides_of(array)
-    return array.shape, strides if array.dtype == np_dtype else _cast_strides(array.shape, strides)
 
 
 def where(condition, input=None, other=None):  # noqa: A002 - torch's name
@@ -1141,7 +959,7 @@ def where(condition, input=None, other=None):  # noqa: A002 - torch's name
                       "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=2)
     elif condition.dtype is not dtypes.bool:
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor with dtype "
-                           f"{_SCALAR_TYPE_NAMES[condition.dtype]}")
+                           f"{dtypes.SCALAR_NAMES[condition.dtype]}")
     return Where.apply(condition, input, other, dtype)
 
 
@@ -1165,7 +983,7 @@ def nonzero(input, *, as_tuple=False):  # noqa: A002 - torch's name
     if as_tuple:
         return tuple(_wrap(_contiguous(p.astype(np.int64, copy=False))) for p in positions)
     n = len(positions[0])
-    result = _empty_strided((n, data.ndim), (1, n), np.int64)  # column by column, as torch stores it
+    result = empty_strided((n, data.ndim), (1, n), np.int64)  # column by column, as torch stores it
     for d, p in enumerate(positions[: data.ndim]):
         result[:, d] = p
     return _wrap(result)
@@ -1399,8 +1217,7 @@ def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     dim = _wrap_dim(dim, self._data.ndim)
     src_tensor, fill = _scatter_source(self, src, value, reduce)
     _scatter_checks(self, dim, index, src_tensor, reduce)
-    if _has_internal_overlap(self._data.shape, self.stride()):
-        raise RuntimeError(_WRITE_OVERLAP)
+    assert_no_internal_overlap(self._data)
     if record:
         from .math_ops import _inplace
 
@@ -1428,8 +1245,7 @@ def scatter_add_(self, dim, index, src):
     _require_tensor("scatter_add_", "src", src)
     dim = _wrap_dim(dim, self._data.ndim)
     _scatter_checks(self, dim, index, src, None)
-    if _has_internal_overlap(self._data.shape, self.stride()):
-        raise RuntimeError(_WRITE_OVERLAP)
+    assert_no_internal_overlap(self._data)
     if record:
         from .math_ops import _inplace
 
@@ -1443,7 +1259,7 @@ def scatter_add_(self, dim, index, src):
 def _check_bool_mask(fname, mask, message) -> None:
     _require_tensor(fname, "mask", mask)
     if mask.dtype is not dtypes.bool:
-        raise RuntimeError(message.format(_C_TYPE_NAMES[mask.dtype]))
+        raise RuntimeError(message.format(dtypes.CPP_TYPEID_NAMES[mask.dtype]))
 
 
 def _fill_value(self, value):
@@ -1647,7 +1463,7 @@ def take(input, index):  # noqa: A002 - torch's name
     """``input`` treated as 1-d (row-major), read at ``index``; the result has ``index``'s shape."""
     _require_tensor("take", "index", index)
     if index.dtype is not dtypes.int64:
-        raise RuntimeError(f"take(): Expected a long tensor for index, but got {_SCALAR_TYPE_NAMES[index.dtype]}")
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {dtypes.SCALAR_NAMES[index.dtype]}")
     return Take.apply(input, index)
 
 

@@ -24,9 +24,11 @@ import numpy as np
 
 from . import dtypes
 from .function import Function
-from .math_ops import CPP_TYPE_NAME, _keep_saved, torch_name
+from .layout import is_contiguous
+from .math_ops import _keep_saved, torch_name
+from .size import infer_size
 from .storage import contiguous_strides
-from .tensor import Tensor, _is_contiguous
+from .tensor import Tensor
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer"]
 
@@ -204,22 +206,7 @@ def _check_bmm(shape1, shape2, dtype1, dtype2):
 
 
 def _cpp_name(np_dtype) -> str:
-    return CPP_TYPE_NAME[dtypes.FROM_NUMPY[np.dtype(np_dtype)]]
-
-
-def _broadcast_batch(batch1, batch2) -> tuple:
-    """The batch dimensions broadcast, with torch's error message."""
-    ndim = max(len(batch1), len(batch2))
-    out = []
-    for i in range(ndim):
-        offset = ndim - 1 - i
-        size1 = batch1[len(batch1) - 1 - offset] if len(batch1) - 1 - offset >= 0 else 1
-        size2 = batch2[len(batch2) - 1 - offset] if len(batch2) - 1 - offset >= 0 else 1
-        if size1 != size2 and size1 != 1 and size2 != 1:
-            raise RuntimeError(f"The size of tensor a ({size1}) must match the size of tensor b ({size2}) at "
-                               f"non-singleton dimension {i}")
-        out.append(size2 if size1 == 1 else size1)
-    return tuple(out)
+    return dtypes.CPP_TYPEID_NAMES[dtypes.FROM_NUMPY[np.dtype(np_dtype)]]
 
 
 def _should_fold(t1, t2) -> bool:
@@ -272,7 +259,7 @@ def _check_matmul(t1, t2):
     else:
         n = a.shape[-2] if a.ndim > 1 else 1
         m2 = b.shape[-2] if b.ndim > 1 else b.shape[0]
-        batch = _broadcast_batch(a.shape[:-2], b.shape[:-2])
+        batch = infer_size(a.shape[:-2], b.shape[:-2])
         size = math.prod(batch)
         p = b.shape[-1] if b.ndim > 1 else 1
         _check_bmm((size, n, a.shape[-1]), (size, m2, p), a.dtype, b.dtype)
@@ -298,7 +285,7 @@ def _matmul_node_name(t1, t2) -> str:
         batch, n, p = tuple(shape2[:-2]), shape1[0], shape2[-1]
         transposed_strides = contiguous_strides(batch + (p, n))
         strides = transposed_strides[:-2] + (transposed_strides[-1], transposed_strides[-2])
-        return "TransposeBackward0" if _is_contiguous(batch + (n, p), strides) else "CloneBackward0"
+        return "TransposeBackward0" if is_contiguous(batch + (n, p), strides) else "CloneBackward0"
     return "UnsafeViewBackward0"
 
 

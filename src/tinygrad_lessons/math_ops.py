@@ -10,7 +10,7 @@ the *result* of an element-wise operation:
   ``int tensor / int tensor`` gives the default float dtype.
 * **layout** — a new result gets the memory order of its inputs, as torch's
   ``TensorIterator`` picks it: an op on a transposed tensor returns a transposed
-  result. ``_result_strides`` is that rule, written out in Python.
+  result. ``layout.elementwise_strides`` is that rule, written out in Python.
 * **errors** — broadcasting, bool arithmetic and casting errors say what torch says.
 * **in place** — ``x.add_(y)`` writes into ``x``'s memory, so every view of ``x``
   sees the change. Only the *other* operand may broadcast, and the result must be
@@ -32,8 +32,16 @@ import numpy as np
 from . import dtypes
 from .function import AccumulateGrad, Function, record_binary
 from .grad_mode import STATE
+from .layout import (
+    assert_no_internal_overlap,
+    assert_no_partial_overlap,
+    element_strides,
+    elementwise_strides,
+    preserve_format_strides,
+)
+from .size import infer_size
 from .storage import strided_view
-from .tensor import Tensor, _is_contiguous, _wrap
+from .tensor import Tensor, _wrap
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -58,29 +66,10 @@ _F32_NP = np.dtype(np.float32)
 _F64_NP = np.dtype(np.float64)
 _F32_MAX = float(np.finfo(np.float32).max)
 
-#: torch's name of each dtype in error messages ("Float", "Long"...).
-_TORCH_NAME = {
-    dtypes.bool: "Bool", dtypes.uint8: "Byte", dtypes.int8: "Char", dtypes.int16: "Short", dtypes.int32: "Int",
-    dtypes.int64: "Long", dtypes.float16: "Half", dtypes.bfloat16: "BFloat16", dtypes.float32: "Float",
-    dtypes.float64: "Double",
-}
-#: the C++ type torch names when a Python number doesn't fit a dtype.
-_CPP_NAME = {
-    dtypes.bool: "bool", dtypes.uint8: "uint8_t", dtypes.int8: "int8_t", dtypes.int16: "int16_t",
-    dtypes.int32: "int", dtypes.int64: "int64_t", dtypes.float16: "c10::Half", dtypes.bfloat16: "c10::BFloat16",
-    dtypes.float32: "float", dtypes.float64: "double",
-}
-#: the C++ type names torch prints for a tensor's dtype (``clamp_``'s and ``mm``'s messages).
-CPP_TYPE_NAME = {
-    dtypes.bool: "bool", dtypes.uint8: "unsigned char", dtypes.int8: "signed char", dtypes.int16: "short int",
-    dtypes.int32: "int", dtypes.int64: "long int", dtypes.float16: "c10::Half",
-    dtypes.bfloat16: "c10::BFloat16", dtypes.float32: "float", dtypes.float64: "double",
-}
-
 
 def torch_name(np_dtype) -> str:
     """torch's name for the dtype behind a NumPy dtype, as its error messages print it."""
-    return _TORCH_NAME[dtypes.FROM_NUMPY[np.dtype(np_dtype)]]
+    return dtypes.SCALAR_NAMES[dtypes.FROM_NUMPY[np.dtype(np_dtype)]]
 
 
 def _not_implemented(kernel: str, np_dtype):
@@ -138,7 +127,7 @@ def _check_fits(value, d: dtypes.dtype):
         else:
             fits = info.min <= value <= info.max
     if not fits:
-        raise RuntimeError(f"value cannot be converted to type {_CPP_NAME[d]} without overflow")
+        raise RuntimeError(f"value cannot be converted to type {dtypes.CPP_SCALAR_NAMES[d]} without overflow")
 
 
 def _as_operand(x, np_dtype):
@@ -154,192 +143,25 @@ def _plain(result) -> np.ndarray:
 
 
 # ====================================================================== broadcasting
-def _broadcast_pair(shape_a: tuple, shape_b: tuple) -> tuple:
-    """The broadcast of two shapes, with torch's error (sizes compared from the last dimension)."""
-    if shape_a == shape_b:
-        return shape_a
-    ndim = builtins.max(len(shape_a), len(shape_b))
-    out = [0] * ndim
-    for i in range(ndim - 1, -1, -1):
-        offset = ndim - 1 - i
-        dim_a, dim_b = len(shape_a) - 1 - offset, len(shape_b) - 1 - offset
-        size_a = shape_a[dim_a] if dim_a >= 0 else 1
-        size_b = shape_b[dim_b] if dim_b >= 0 else 1
-        if size_a != size_b and size_a != 1 and size_b != 1:
-            raise RuntimeError(f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
-                               f"at non-singleton dimension {i}")
-        out[i] = size_b if size_a == 1 else size_a
-    return tuple(out)
-
-
 def _broadcast_shapes(operands) -> tuple:
     """The result shape of an element-wise op: its operands' shapes broadcast, left to right."""
     shape = None
     for op in operands:
         if op.__class__ is _ndarray:
-            shape = op.shape if shape is None else _broadcast_pair(shape, op.shape)
+            shape = op.shape if shape is None else infer_size(shape, op.shape)
     return () if shape is None else shape
 
 
 # ====================================================================== result layout (torch's TensorIterator)
-def _element_strides(array) -> tuple:
-    itemsize = array.itemsize
-    return tuple(s // itemsize for s in array.strides)
-
-
-def _is_channels_last_contiguous(shape, strides) -> bool:
-    """A 4-D tensor stored N, H, W, C (channels fastest): torch's ``is_contiguous(channels_last)``."""
-    if len(shape) != 4:
-        return False
-    expected = 1
-    for d in (1, 3, 2, 0):
-        if shape[d] != 1:
-            if strides[d] != expected:
-                return False
-            expected *= shape[d]
-    return True
-
-
-def _channels_last_strides(shape) -> tuple:
-    n, c, h, w = shape
-    return (h * w * c, 1, w * c, c)
-
-
-def _is_non_overlapping_and_dense(shape, strides) -> bool:
-    """Whether the elements fill a block of memory exactly once, in some order of the dimensions."""
-    dims = sorted((d for d in range(len(shape)) if shape[d] >= 2), key=lambda d: strides[d])
-    expected = 1
-    for d in dims:
-        if strides[d] != expected:
-            return False
-        expected *= shape[d]
-    return True
-
-
-def _sorted_dims(shape, operand_strides) -> list:
-    """Dimensions from fastest- to slowest-moving in memory, judged by the operands in turn.
-
-    torch's ordering (TensorIterator::reorder_dimensions): an insertion sort that starts
-    from row-major order and asks each operand in turn; an operand that is broadcast along
-    either dimension (stride 0) has no opinion, and ties keep the row-major order.
-    """
-    ndim = len(shape)
-    perm = list(range(ndim - 1, -1, -1))
-
-    def should_swap(dim0, dim1):
-        for strides in operand_strides:
-            stride0, stride1 = strides[dim0], strides[dim1]
-            if stride0 == 0 or stride1 == 0:
-                continue
-            if stride0 < stride1:
-                return -1
-            if stride0 > stride1:
-                return 1
-            if shape[dim0] > shape[dim1]:
-                return 1
-        return 0
-
-    for i in range(1, ndim):
-        dim1 = i
-        for dim0 in range(i - 1, -1, -1):
-            comparison = should_swap(perm[dim0], perm[dim1])
-            if comparison > 0:
-                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
-                dim1 = dim0
-            elif comparison < 0:
-                break
-    return perm
-
-
-def _dense_strides_like(shape, strides) -> tuple:
-    """Dense strides in the memory order of ``strides`` (torch's ``infer_dense_strides``)."""
-    out = [0] * len(shape)
-    step = 1
-    for d in _sorted_dims(shape, (strides,)):
-        out[d] = step
-        if shape[d] > 1:
-            step *= shape[d]
-    return tuple(out)
-
-
-def _layout_view(array, np_dtype):
-    """(shape, strides) of an operand as torch sees it once converted to the compute dtype.
-
-    torch converts an operand of another dtype with ``.to(dtype)`` first; that copy keeps
-    the strides of a dense tensor but is made dense (in the same order) otherwise.
-    """
-    strides = _element_strides(array)
-    if array.dtype != np_dtype and not _is_non_overlapping_and_dense(array.shape, strides):
-        strides = _dense_strides_like(array.shape, strides)
-    return array.shape, strides
-
-
-def _result_strides(shape, operands, np_dtype):
-    """Strides (in elements) torch gives a new element-wise result, or None for row-major.
-
-    Python numbers count as 0-d operands, as in torch. The steps are torch's:
-    1. all operands of the result's shape, all contiguous -> row-major (the common case);
-    2. ... all channels-last (4-D) -> channels-last;
-    3. ... all dense with the same strides -> those strides;
-    4. otherwise sort the dimensions by the operands' strides (``_sorted_dims``) and lay
-       the result out densely in that order.
-    """
-    ndim = len(shape)
-    if ndim < 2:
-        return None
-    arrays = []
-    same_shape = all_contiguous = True
-    no_size_one = True
-    for op in operands:
-        if op.__class__ is _ndarray:
-            arrays.append(op)
-            same_shape = same_shape and op.shape == shape
-            all_contiguous = all_contiguous and op.flags.c_contiguous
-            no_size_one = no_size_one and 1 not in op.shape
-        else:
-            same_shape = False  # a number is a 0-d operand
-    if all_contiguous and (same_shape or no_size_one):
-        return None  # contiguous operands whose strides are row-major ones: nothing to sort
-    views = [_layout_view(a, np_dtype) for a in arrays]
-    if same_shape:
-        if builtins.all(_is_contiguous(s, st) for s, st in views):
-            return None
-        if builtins.all(_is_channels_last_contiguous(s, st) for s, st in views):
-            return _channels_last_strides(shape)
-        last = views[-1][1]
-        if builtins.all(st == last and _is_non_overlapping_and_dense(s, st) for s, st in views):
-            return last
-    operand_strides = []
-    for op_shape, op_strides in views:
-        offset = ndim - len(op_shape)
-        strides = [0] * ndim
-        for i, (size, stride) in enumerate(zip(op_shape, op_strides)):
-            strides[offset + i] = 0 if size == 1 and shape[offset + i] != 1 else stride
-        operand_strides.append(strides)
-    perm = _sorted_dims(shape, operand_strides)
-    if perm == list(range(ndim - 1, -1, -1)):
-        return None
-    out = [0] * ndim
-    step = 1
-    for d in perm:
-        out[d] = step
-        step *= shape[d]
-    return tuple(out)
-
-
 def _empty(shape, np_dtype, strides) -> np.ndarray:
-    """New memory for a result: row-major when ``strides`` is None."""
+    """New memory for a result: row-major when ``strides`` is None (``elementwise_strides``' answer).
+
+    ``strides`` are always dense here (no gaps), so the memory holds exactly the elements:
+    cheaper to size than ``layout.empty_strided``'s general span, on this hot path.
+    """
     if strides is None:
         return np.empty(shape, np_dtype)
     return strided_view(np.empty(math.prod(shape), np_dtype), shape, strides, 0)
-
-
-def _preserve_strides(array) -> tuple:
-    """The strides ``empty_like`` keeps: the same when dense, else dense in the same order."""
-    strides = _element_strides(array)
-    if _is_non_overlapping_and_dense(array.shape, strides):
-        return strides
-    return _dense_strides_like(array.shape, strides)
 
 
 # ====================================================================== the general element-wise path
@@ -351,7 +173,7 @@ def _elementwise(fn, operands, np_dtype, out_dtype=None, row_major=False) -> np.
     torch's layout rule, for the few ops that always return a row-major result.
     """
     shape = _broadcast_shapes(operands)
-    strides = None if row_major else _result_strides(shape, operands, np_dtype)
+    strides = None if row_major else elementwise_strides(shape, operands, np_dtype)
     out = _empty(shape, out_dtype or np_dtype, strides)
     fn(*[_as_operand(op, np_dtype) for op in operands], out=out)
     return out
@@ -1867,7 +1689,7 @@ def isfinite(input):  # noqa: A002 - torch's name
 
 def _filled_like(x, value) -> np.ndarray:
     """A bool array shaped and laid out like ``x`` (torch's ``zeros_like``/``ones_like``)."""
-    out = _empty(x.shape, _BOOL_NP, _preserve_strides(x))
+    out = _empty(x.shape, _BOOL_NP, preserve_format_strides(x.shape, element_strides(x)))
     out.fill(value)
     return out
 
@@ -1880,7 +1702,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A00
     _require_tensor(input, "isclose")
     _require_tensor(other, "isclose", "other", 2)
     if input.dtype is not other.dtype:
-        raise RuntimeError(f"{_TORCH_NAME[input.dtype]} did not match {_TORCH_NAME[other.dtype]}")
+        raise RuntimeError(f"{dtypes.SCALAR_NAMES[input.dtype]} did not match {dtypes.SCALAR_NAMES[other.dtype]}")
     if rtol < 0:
         raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
     if atol < 0:
@@ -1914,35 +1736,6 @@ def equal(input, other) -> bool:  # noqa: A002 - torch's name
 
 
 # ====================================================================== in-place operations
-def _check_no_internal_overlap(x):
-    """An expanded tensor shows one element at several places: writing into it is ambiguous."""
-    if 0 in x.strides:
-        for size, stride in zip(x.shape, x.strides):
-            if stride == 0 and size > 1:
-                raise RuntimeError(
-                    "unsupported operation: more than one element of the written-to tensor refers to a single "
-                    "memory location. Please clone() the tensor before performing the operation.")
-
-
-def _check_no_partial_overlap(x, y):
-    """torch refuses to write into memory an input only partly shares (``a[1:].add_(a[:-1])``)."""
-    if y.__class__ is not _ndarray or x is y or (x.base is None and y.base is None) or x.size == 0 or y.size == 0:
-        return
-    if not np.may_share_memory(x, y):
-        return
-    x_strides, y_strides = _element_strides(x), _element_strides(y)
-    if not (_is_non_overlapping_and_dense(x.shape, x_strides) and _is_non_overlapping_and_dense(y.shape, y_strides)):
-        return  # torch can't tell cheaply, and lets it through
-    x_begin, y_begin = x.__array_interface__["data"][0], y.__array_interface__["data"][0]
-    x_end, y_end = x_begin + x.nbytes, y_begin + y.nbytes
-    if x_begin == y_begin and x_end == y_end and x_strides == y_strides:
-        return  # the same memory, element for element: fine
-    if x_begin < y_end and y_begin < x_end:
-        raise RuntimeError(
-            "unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
-            "memory location. Please clone() the tensor before performing the operation.")
-
-
 def _can_cast(src: dtypes.dtype, dst: dtypes.dtype) -> bool:
     """torch's in-place rule: never float -> integer, never non-bool -> bool."""
     if src.is_floating_point and not dst.is_floating_point:
@@ -1980,10 +1773,10 @@ def _check_leaf(self):
 def _check_writable(self, *inputs):
     """The overlap checks torch makes before an in-place op writes into ``self``."""
     x = self._data
-    _check_no_internal_overlap(x)
+    assert_no_internal_overlap(x)
     for other in inputs:
         if isinstance(other, Tensor):
-            _check_no_partial_overlap(x, other._data)
+            assert_no_partial_overlap(x, other._data)
 
 
 def _check_inplace_shape(self, *others):
@@ -1991,7 +1784,7 @@ def _check_inplace_shape(self, *others):
     shape = self._data.shape
     for other in others:
         if isinstance(other, Tensor):
-            shape = _broadcast_pair(shape, other._data.shape)
+            shape = infer_size(shape, other._data.shape)
     if shape != self._data.shape:
         raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
                            f"{list(shape)}")
@@ -2000,8 +1793,8 @@ def _check_inplace_shape(self, *others):
 def _check_can_cast(result_np_dtype, self):
     result = dtypes.FROM_NUMPY[np.dtype(result_np_dtype)]
     if not _can_cast(result, self.dtype):
-        raise RuntimeError(f"result type {_TORCH_NAME[result]} can't be cast to the desired output type "
-                           f"{_TORCH_NAME[self.dtype]}")
+        raise RuntimeError(f"result type {dtypes.SCALAR_NAMES[result]} can't be cast to the desired output type "
+                           f"{dtypes.SCALAR_NAMES[self.dtype]}")
 
 
 def _inplace(self, result: Tensor):
@@ -2205,7 +1998,7 @@ def clamp_(self, min=None, max=None):  # noqa: A002 - torch's names
     if not builtins.any(isinstance(b, Tensor) for b in bounds):
         if np_dtype != self._data.dtype:  # torch's clamp-with-numbers check, made before anything else
             raise RuntimeError(f"result type {torch_name(np_dtype)} can't be cast to the desired output type "
-                               f"{CPP_TYPE_NAME[self.dtype]}")
+                               f"{dtypes.CPP_TYPEID_NAMES[self.dtype]}")
         _check_writable(self)
         return _inplace(self, clamp(self, min, max))
     _check_writable(self, *bounds)
@@ -2380,7 +2173,7 @@ def fill_(self, value):
         if value._data.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value._data.ndim} dimensions.")
-        _check_no_internal_overlap(self._data)  # torch checks this for a tensor value (not for a number)
+        assert_no_internal_overlap(self._data)  # torch checks this for a tensor value (not for a number)
         value_tensor, value = value, value.item()
     if not _is_number(value):
         raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
@@ -2401,13 +2194,13 @@ def copy_(self, src, non_blocking=False):
         y = src._data
         if y is x:
             return self
-        _check_no_internal_overlap(x)
-        _check_no_partial_overlap(x, y)
+        assert_no_internal_overlap(x)
+        assert_no_partial_overlap(x, y)
         _check_inplace_shape(self, src)
         if _records(self, src):
             return _inplace(self, Copy.apply(self, src))
     elif _is_number(src):  # torch copies a number as a 0-d tensor of its own dtype
-        _check_no_internal_overlap(x)
+        assert_no_internal_overlap(x)
         y = np.array(src)
         if _records(self):
             return _inplace(self, Copy.apply(self, y))

@@ -36,7 +36,6 @@ import numpy as np
 
 from . import dtypes
 from .creation import (
-    KERNEL_NAMES,
     checked_scalar,
     dtype_or_default,
     empty_like_array,
@@ -49,6 +48,8 @@ from .creation import (
 )
 from .device import as_device
 from .grad_mode import STATE
+from .layout import assert_no_internal_overlap
+from .size import infer_size
 from .tensor import Tensor, _wrap
 
 __all__ = [
@@ -197,7 +198,7 @@ def _float_dtype(dtype, kernel: str) -> dtypes.dtype:
     """The dtype of a floating sampler, with torch's error for integer dtypes."""
     d = dtype_or_default(dtype)
     if not d.is_floating_point:
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{KERNEL_NAMES[d]}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.SCALAR_NAMES[d]}'")
     return d
 
 
@@ -326,19 +327,6 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=
     return _like(input, d, _integers(_rng(generator), low, high, input.shape, d), requires_grad)
 
 
-def _broadcast_shape(a: tuple, b: tuple) -> tuple:
-    """The shape two tensors broadcast to, with torch's error when they can't."""
-    ndim = max(len(a), len(b))
-    a, b = (1,) * (ndim - len(a)) + tuple(a), (1,) * (ndim - len(b)) + tuple(b)
-    out = []
-    for dim, (x, y) in enumerate(zip(a, b)):
-        if x != y and x != 1 and y != 1:
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) "
-                               f"at non-singleton dimension {dim}")
-        out.append(y if x == 1 else x)
-    return tuple(out)
-
-
 def _check_std(std) -> None:
     if not std >= 0:  # also refuses NaN
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
@@ -370,7 +358,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
                         "requires_grad= go only with a float mean and std")
     d = mean.dtype if isinstance(mean, Tensor) else std.dtype
     if not d.is_floating_point:
-        raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{KERNEL_NAMES[d]}'")
+        raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{dtypes.SCALAR_NAMES[d]}'")
     acc = _compute_dtype(d)
     if isinstance(std, Tensor):
         if not (std._data >= 0).all():  # NaN is refused too
@@ -384,7 +372,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         mean_values = mean._data.astype(acc, copy=False)
     else:
         mean_values = acc(number_arg(mean, "normal", "mean", 1))
-    shape = _broadcast_shape(np.shape(mean_values), np.shape(std_values))
+    shape = infer_size(np.shape(mean_values), np.shape(std_values))
     values = mean_values + std_values * _standard_normal(rng, shape, d).astype(acc, copy=False)
     return new_tensor(values.astype(d.numpy_dtype), False)
 
@@ -403,7 +391,7 @@ def _check_probability(p) -> float:
 def _probabilities(p: Tensor) -> np.ndarray:
     """The values of a probability tensor, checked to lie in [0, 1]."""
     if not p.dtype.is_floating_point:
-        raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{KERNEL_NAMES[p.dtype]}'")
+        raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtypes.SCALAR_NAMES[p.dtype]}'")
     values = p._data.astype(np.float64)
     if not ((values >= 0) & (values <= 1)).all():
         raise RuntimeError(_P_IN_ERROR)
@@ -424,7 +412,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     input = _like_input(input, "multinomial")  # noqa: A001
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
-                           f"{KERNEL_NAMES[input.dtype]}")
+                           f"{dtypes.SCALAR_NAMES[input.dtype]}")
     if input.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     num_samples = int_arg(num_samples, "multinomial", "num_samples", 2)
@@ -460,10 +448,7 @@ def _writable(t: Tensor) -> Tensor:
     """torch's checks before an in-place write: no repeated memory, no leaf that requires grad."""
     if t.requires_grad and t.grad_fn is None and STATE.enabled:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-    for n, s in zip(t._data.shape, t._data.strides):
-        if s == 0 and n > 1:
-            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to "
-                               "a single memory location. Please clone() the tensor before performing the operation.")
+    assert_no_internal_overlap(t._data)
     return t
 
 
@@ -486,8 +471,8 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None) -> Tensor:
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low:g} > to={high:g}")
     if high - low > highest:
-        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{KERNEL_NAMES[d]}>::max(), but found "
-                           f"to={high:g} and from={low:g} which result in to-from to exceed the limit")
+        raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{dtypes.SCALAR_NAMES[d]}>::max(), "
+                           f"but found to={high:g} and from={low:g} which result in to-from to exceed the limit")
     _writable(self)
     return _write(self, low + (high - low) * _rng(generator).random(self.shape))
 

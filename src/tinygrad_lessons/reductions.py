@@ -38,7 +38,7 @@ from .creation import arange
 from .function import Function
 from .grad_mode import is_grad_enabled
 from .indexing import where
-from .shape_ops import cat
+from .shape_ops import _check_no_repeats, cat
 from .storage import contiguous_strides, strided_view
 from .tensor import Tensor, _wrap, _wrap_dim
 
@@ -53,13 +53,6 @@ _FLOAT32 = np.dtype(np.float32)
 _HALF_TYPES = (dtypes.float16.numpy_dtype, dtypes.bfloat16.numpy_dtype)
 #: the dtype a reduction adds up in, when it differs from the result's
 _ACCUMULATE = {d: _FLOAT32 for d in _HALF_TYPES}
-
-#: torch's names for its dtypes, as its error messages spell them
-_TORCH_TYPE_NAMES = {
-    dtypes.bool: "Bool", dtypes.uint8: "Byte", dtypes.int8: "Char", dtypes.int16: "Short",
-    dtypes.int32: "Int", dtypes.int64: "Long", dtypes.float16: "Half", dtypes.bfloat16: "BFloat16",
-    dtypes.float32: "Float", dtypes.float64: "Double",
-}
 
 
 # ---------------------------------------------------------------------- named results
@@ -113,18 +106,10 @@ def _reduction_axes(dim, ndim: int):
             return None
         axes = tuple(_wrap_dim(d, ndim) for d in dim)
         if len(set(axes)) != len(axes):
-            _raise_repeated_dim(axes)
+            _check_no_repeats(axes)
     else:
         axes = (_wrap_dim(dim, ndim),)
     return axes if ndim else None
-
-
-def _raise_repeated_dim(axes):
-    seen = set()
-    for axis in axes:
-        if axis in seen:
-            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
-        seen.add(axis)
 
 
 def _single_dim(name: str, dim, ndim: int) -> int:
@@ -378,12 +363,12 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002 - torch's
         out_dtype = dtypes.as_dtype(dtype)
         if not out_dtype.is_floating_point:
             raise RuntimeError("mean(): could not infer output dtype. Optional dtype must be either a floating "
-                               f"point or complex dtype. Got: {_TORCH_TYPE_NAMES[out_dtype]}")
+                               f"point or complex dtype. Got: {dtypes.SCALAR_NAMES[out_dtype]}")
     else:
         out_dtype = input.dtype
         if not out_dtype.is_floating_point:
             raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating "
-                               f"point or complex dtype. Got: {_TORCH_TYPE_NAMES[out_dtype]}")
+                               f"point or complex dtype. Got: {dtypes.SCALAR_NAMES[out_dtype]}")
     if dim is None:
         return Mean.apply(input, None, keepdim, out_dtype.numpy_dtype)
     return MeanDim.apply(input, _reduction_axes(dim, input._data.ndim), keepdim, out_dtype.numpy_dtype)
@@ -885,13 +870,13 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002 - t
     """The size of a tensor: ``sum(|x| ** p) ** (1 / p)`` over ``dim`` (2-norm by default)."""
     if not input.dtype.is_floating_point:
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {_TORCH_TYPE_NAMES[input.dtype]}")
+                           f"Got {dtypes.SCALAR_NAMES[input.dtype]}")
     out_dtype = input.dtype
     if dtype is not None:
         out_dtype = dtypes.as_dtype(dtype)
         if not out_dtype.is_floating_point:
             raise RuntimeError("linalg.vector_norm: dtype should be floating point or complex, "
-                               f"but got {_TORCH_TYPE_NAMES[out_dtype]}")
+                               f"but got {dtypes.SCALAR_NAMES[out_dtype]}")
     if p is None:
         p = "fro"
     if isinstance(p, str) and p not in ("fro", "nuc"):

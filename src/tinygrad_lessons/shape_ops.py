@@ -34,7 +34,15 @@ from numpy.lib.stride_tricks import as_strided
 
 from . import dtypes
 from .function import Function
-from .size import Size
+from .layout import (
+    channels_last_strides,
+    copy_with_strides,
+    element_strides,
+    empty_strided,
+    is_channels_last_like,
+    preserve_format_strides,
+)
+from .size import Size, infer_size
 from .storage import contiguous_strides, strided_view
 from .tensor import Tensor, _wrap_dim
 
@@ -134,105 +142,6 @@ def _restride(data: np.ndarray, shape, strides) -> np.ndarray:
     # A non-contiguous array is no flat buffer; NumPy's as_strided puts new strides on the same memory.
     itemsize = data.itemsize
     return as_strided(data, shape, tuple([s * itemsize for s in strides]))
-
-
-def _empty(shape, np_dtype, strides) -> np.ndarray:
-    """New, uninitialised memory laid out with the given strides (in elements)."""
-    span = 1
-    for size, stride in zip(shape, strides):
-        if size == 0:
-            span = 0
-            break
-        span += (size - 1) * stride
-    return strided_view(np.empty(span, np_dtype), shape, strides, 0)
-
-
-def _with_strides(array: np.ndarray, strides) -> np.ndarray:
-    """``array``'s values copied into memory laid out with the given strides."""
-    out = _empty(array.shape, array.dtype, strides)
-    out[...] = array
-    return out
-
-
-# ---------------------------------------------------------------- memory layouts torch picks for new results
-def _is_channels_last_like(shape, strides) -> bool:
-    """Whether a 4-D (5-D) tensor's memory runs N, H, W, C (N, D, H, W, C): torch's "channels last".
-
-    Image models often store batches that way; torch's ``cat`` keeps that layout for its
-    result instead of making it row-major. (torch's is_channels_last_strides_2d/3d.)
-    """
-    if len(shape) == 4:
-        order = (1, 3, 2, 0)
-    elif len(shape) == 5:
-        order = (1, 4, 3, 2, 0)
-    else:
-        return False
-    if strides[1] == 0:
-        return False
-    smallest = 0
-    for d in order:
-        if shape[d] == 0 or strides[d] < smallest:
-            return False
-        if d == 0 and smallest == strides[1]:
-            return False  # ambiguous (e.g. N,1,1,1): torch calls that row-major
-        smallest = strides[d] * shape[d] if shape[d] > 1 else strides[d]
-    return True
-
-
-def _channels_last_strides(shape) -> tuple:
-    """Strides that store a 4-D/5-D shape channels last (C fastest, then W, H, (D), N)."""
-    strides = [0] * len(shape)
-    stride = 1
-    for d in (1,) + tuple(range(len(shape) - 1, 1, -1)) + (0,):
-        strides[d] = stride
-        stride *= shape[d]
-    return tuple(strides)
-
-
-def _is_non_overlapping_and_dense(shape, strides) -> bool:
-    """Whether the elements fill a block of memory exactly once, in some order of the dimensions."""
-    dims = sorted((d for d in range(len(shape)) if shape[d] >= 2), key=lambda d: strides[d])
-    expected = 1
-    for d in dims:
-        if strides[d] != expected:
-            return False
-        expected *= shape[d]
-    return True
-
-
-def _dense_strides_like(shape, strides) -> tuple:
-    """Dense strides that keep the order of the given ones (torch's infer_dense_strides).
-
-    Dimensions are sorted by stride, fastest first; a stride of 0 (an expanded dimension)
-    keeps the dimension where a row-major layout would put it.
-    """
-    ndim = len(shape)
-    perm = list(range(ndim - 1, -1, -1))  # fastest-moving first, as in a row-major layout
-    for i in range(1, ndim):  # stable insertion sort, exactly torch's (and TensorIterator's)
-        dim1 = i
-        for dim0 in range(i - 1, -1, -1):
-            a, b = perm[dim0], perm[dim1]
-            if strides[a] == 0 or strides[b] == 0:
-                continue
-            if strides[a] > strides[b] or (strides[a] == strides[b] and shape[a] > shape[b]):
-                perm[dim0], perm[dim1] = b, a
-                dim1 = dim0
-            elif strides[a] < strides[b]:
-                break
-    out = [0] * ndim
-    stride = 1
-    for d in perm:
-        out[d] = stride
-        if shape[d] > 1:
-            stride *= shape[d]
-    return tuple(out)
-
-
-def _like_strides(shape, strides) -> tuple:
-    """The strides torch's ``empty_like`` (memory_format=preserve) gives a new result."""
-    if _is_non_overlapping_and_dense(shape, strides):
-        return tuple(strides)
-    return _dense_strides_like(shape, strides)
 
 
 # ====================================================================== Functions (computed on arrays)
@@ -528,10 +437,10 @@ class Cat(Function):
         ctx.input_meta = tuple((a.shape, a.dtype) for a in arrays)
         kept = [a for a in arrays if not (a.ndim == 1 and a.size == 0)]
         if not kept or 0 in shape:
-            return _empty(shape, np_dtype, strides)
+            return empty_strided(shape, strides, np_dtype)
         out = np.concatenate(kept, axis=dim, dtype=np_dtype, casting="unsafe")
         if out.strides != tuple(s * out.itemsize for s in strides):  # channels last
-            out = _with_strides(out, strides)
+            out = copy_with_strides(out, strides)
         return out
 
     @staticmethod
@@ -561,10 +470,10 @@ class Stack(Function):
         ctx.dim = dim
         ctx.input_dtypes = tuple(a.dtype for a in arrays)
         if 0 in shape:
-            return _empty(shape, np_dtype, strides)
+            return empty_strided(shape, strides, np_dtype)
         out = np.stack(arrays, axis=dim, dtype=np_dtype, casting="unsafe")
         if out.strides != tuple(s * out.itemsize for s in strides):
-            out = _with_strides(out, strides)
+            out = copy_with_strides(out, strides)
         return out
 
     @staticmethod
@@ -592,7 +501,7 @@ class Repeat(Function):
         strides = contiguous_strides(out.shape)
         # np.tile may keep the input's strides on size-1 dimensions (or give empty arrays zero strides)
         if out.strides != tuple(s * out.itemsize for s in strides):
-            out = _with_strides(out, strides)
+            out = copy_with_strides(out, strides)
         return out
 
     @staticmethod
@@ -618,9 +527,8 @@ class Flip(Function):
     @staticmethod
     def forward(ctx, data, dims):
         ctx.dims = dims
-        itemsize = data.itemsize
-        strides = _like_strides(data.shape, tuple(s // itemsize for s in data.strides))
-        return _with_strides(np.flip(data, dims), strides)
+        strides = preserve_format_strides(data.shape, element_strides(data))
+        return copy_with_strides(np.flip(data, dims), strides)
 
     @staticmethod
     def backward(ctx, grad):
@@ -732,6 +640,7 @@ def unsqueeze(self, dim) -> Tensor:
 
 
 def _check_no_repeats(wrapped_dims):
+    """torch's error for a dimension listed twice (``squeeze((0, 0))``, ``sum(dim=(1, -1))`` on 2-D)."""
     seen = set()
     for d in wrapped_dims:
         if d in seen:
@@ -892,21 +801,6 @@ def broadcast_to(self, size) -> Tensor:
     return expand(self, size)
 
 
-def _broadcast_pair(a, b) -> tuple:
-    """The broadcast of two shapes, with torch's error for sizes that don't fit together."""
-    ndim = max(len(a), len(b))
-    out = [0] * ndim
-    for i in range(ndim - 1, -1, -1):
-        da, db = i - (ndim - len(a)), i - (ndim - len(b))
-        size_a = a[da] if da >= 0 else 1
-        size_b = b[db] if db >= 0 else 1
-        if size_a != size_b and size_a != 1 and size_b != 1:
-            raise RuntimeError(f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
-                               f"at non-singleton dimension {i}")
-        out[i] = size_b if size_a == 1 else size_a
-    return tuple(out)
-
-
 def broadcast_shapes(*shapes) -> Size:
     """The shape tensors of these shapes broadcast to (an int counts as a 1-D shape)."""
     shapes = [(s,) if isinstance(s, int) else s for s in shapes if s is not None]
@@ -939,7 +833,7 @@ def broadcast_tensors(*tensors) -> tuple:
         return ()
     shape = tensors[0]._data.shape
     for x in tensors[1:]:
-        shape = _broadcast_pair(shape, x._data.shape)
+        shape = infer_size(shape, x._data.shape)
     return tuple(expand(x, shape) for x in tensors)
 
 
@@ -997,8 +891,8 @@ def cat(tensors, dim=0, *, axis=None) -> Tensor:
 
 def _cat_strides(out_shape, layouts) -> tuple:
     """The result's strides: row-major, unless every input is channels last (4-D/5-D image batches)."""
-    if len(out_shape) in (4, 5) and all(_is_channels_last_like(shape, strides) for shape, strides in layouts):
-        return _channels_last_strides(out_shape)
+    if len(out_shape) in (4, 5) and all(is_channels_last_like(shape, strides) for shape, strides in layouts):
+        return channels_last_strides(out_shape)
     return contiguous_strides(out_shape)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from . import dtypes
 from .device import CPU, as_device
 from .dtypes import FROM_NUMPY
+from .layout import is_contiguous
 from .size import Size
 from .storage import UntypedStorage, contiguous_strides, data_ptr, storage_of
 
@@ -115,7 +116,7 @@ class Tensor:
 
     def is_contiguous(self, memory_format=None) -> bool:
         """True when the strides are row-major ones (size-1 dimensions don't count)."""
-        return _is_contiguous(self._data.shape, self.stride())
+        return is_contiguous(self._data.shape, self.stride())
 
     def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
@@ -460,18 +461,6 @@ def _wrap_dim(dim, ndim: int) -> int:
     if not lo <= dim <= hi:
         raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
     return dim + (ndim or 1) if dim < 0 else dim  # a 0-d tensor's dim -1 is dim 0
-
-
-def _is_contiguous(shape, strides) -> bool:
-    if 0 in shape:  # no elements: any strides will do
-        return True
-    expected = 1
-    for size, stride in zip(reversed(shape), reversed(strides)):
-        if size != 1:
-            if stride != expected:
-                return False
-            expected *= size
-    return True
 
 
 # contiguous_strides is re-exported for the modules that build views

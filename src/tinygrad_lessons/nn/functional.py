@@ -36,11 +36,12 @@ import warnings
 import numpy as np
 
 from .. import dtypes
-from ..creation import empty_strided_array, fresh_array
+from ..creation import fresh_array
 from ..function import Function
 from ..grad_mode import STATE
-from ..math_ops import _result_strides  # torch's layout rule for elementwise results
+from ..layout import copy_with_strides, elementwise_strides
 from ..random import rand
+from ..size import infer_size
 from ..tensor import Tensor, _wrap, _wrap_dim
 
 __all__ = [
@@ -51,19 +52,6 @@ __all__ = [
 _FLOAT32 = np.dtype(np.float32)
 _HALF_TYPES = (dtypes.float16.numpy_dtype, dtypes.bfloat16.numpy_dtype)
 _HALF_SET = frozenset(_HALF_TYPES)
-
-#: torch's names for dtypes in messages such as "expected scalar type Float but found Double"
-_TYPE_NAMES = {
-    dtypes.bool: "Bool", dtypes.uint8: "Byte", dtypes.int8: "Char", dtypes.int16: "Short",
-    dtypes.int32: "Int", dtypes.int64: "Long", dtypes.float16: "Half", dtypes.bfloat16: "BFloat16",
-    dtypes.float32: "Float", dtypes.float64: "Double",
-}
-#: ... and the C++ names some matmul messages use ("float != double")
-_C_TYPE_NAMES = {
-    dtypes.bool: "bool", dtypes.uint8: "unsigned char", dtypes.int8: "signed char", dtypes.int16: "short int",
-    dtypes.int32: "int", dtypes.int64: "long int", dtypes.float16: "c10::Half", dtypes.bfloat16: "c10::BFloat16",
-    dtypes.float32: "float", dtypes.float64: "double",
-}
 
 
 # ---------------------------------------------------------------------- small helpers
@@ -88,16 +76,14 @@ def _layout_like(result: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
     Row-major inputs of the result's shape (the common case) give a row-major result,
     which is what NumPy returned. Otherwise torch's rule (permuted inputs keep their order,
     sliced or expanded ones become dense, 4-D channels-last stays channels-last) is
-    math_ops' to know.
+    ``layout.elementwise_strides``' to know.
     """
     if result.ndim < 2 or all(a.flags.c_contiguous and a.shape == result.shape for a in inputs):
         return _array(result)
-    strides = _result_strides(result.shape, inputs, result.dtype)
+    strides = elementwise_strides(result.shape, inputs, result.dtype)
     if strides is None:
         return np.ascontiguousarray(result)
-    out = empty_strided_array(result.shape, strides, result.dtype)
-    out[...] = result
-    return out
+    return copy_with_strides(result, strides)
 
 
 def _graph_wanted() -> bool:
@@ -310,7 +296,7 @@ def _softmax_args(name: str, input, dim, dtype, stacklevel: int):  # noqa: A002 
     compute = dtype or input.dtype
     if not compute.is_floating_point:
         kernel = f"{name}_lastdim_kernel_impl" if dim == ndim - 1 or ndim == 0 else f"{name}_kernel_impl"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_TYPE_NAMES[compute]}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.SCALAR_NAMES[compute]}'")
     return dim, dtype
 
 
@@ -396,15 +382,15 @@ def linear(input, weight, bias=None):  # noqa: A002 - torch's name
     if len(w_shape) == 1:
         raise NotImplementedError("linear with a 1-D weight is not supported here: pass weight.unsqueeze(0)")
     if input.dtype is not weight.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_C_TYPE_NAMES[input.dtype]} != "
-                           f"{_C_TYPE_NAMES[weight.dtype]}")
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: "
+                           f"{dtypes.CPP_TYPEID_NAMES[input.dtype]} != {dtypes.CPP_TYPEID_NAMES[weight.dtype]}")
     if x_shape[-1] != w_shape[1]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({math.prod(x_shape[:-1])}x{x_shape[-1]} and "
                            f"{w_shape[1]}x{w_shape[0]})")
     if bias is not None:
         if bias.dtype is not weight.dtype:
-            raise RuntimeError(f"self and mat2 must have the same dtype, but got {_TYPE_NAMES[bias.dtype]} and "
-                               f"{_TYPE_NAMES[weight.dtype]}")
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got {dtypes.SCALAR_NAMES[bias.dtype]} "
+                               f"and {dtypes.SCALAR_NAMES[weight.dtype]}")
         if bias._data.shape != w_shape[:1]:  # the usual (out_features,) bias always fits
             _check_bias(bias, x_shape[:-1] + w_shape[:1])
     return Linear.apply(input, weight, bias)
@@ -444,7 +430,8 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002 - torch's
     if not training or p == 0.0:
         return input
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"result type Float can't be cast to the desired output type {_TYPE_NAMES[input.dtype]}")
+        raise RuntimeError("result type Float can't be cast to the desired output type "
+                           f"{dtypes.SCALAR_NAMES[input.dtype]}")
     data = input._data
     if p == 1.0:
         mask = np.zeros(data.shape, data.dtype)
@@ -491,20 +478,6 @@ class MseLoss(Function):
         return grad_x, grad_t, None, None
 
 
-def _broadcast_shapes(a, b):
-    """The shape two tensors broadcast to, with torch's error when they cannot."""
-    ndim = max(len(a), len(b))
-    a = (1,) * (ndim - len(a)) + tuple(a)
-    b = (1,) * (ndim - len(b)) + tuple(b)
-    out = []
-    for i, (m, n) in enumerate(zip(a, b)):
-        if m != n and m != 1 and n != 1:
-            raise RuntimeError(f"The size of tensor a ({m}) must match the size of tensor b ({n}) at non-singleton "
-                               f"dimension {i}")
-        out.append(n if m == 1 else m)
-    return tuple(out)
-
-
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
     """Mean squared error ``mean((input - target)²)`` (``reduction`` ``'mean'``, ``'sum'`` or ``'none'``)."""
     if weight is not None:
@@ -514,10 +487,10 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
                       "same size.", stacklevel=2)
     reduction = _check_reduction(size_average, reduce, reduction)
-    _broadcast_shapes(input.shape, target.shape)
+    infer_size(input.shape, target.shape)
     dtype = dtypes.promote_types(input.dtype, target.dtype)
     if not dtype.is_floating_point:
-        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{_TYPE_NAMES[dtype]}'")
+        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{dtypes.SCALAR_NAMES[dtype]}'")
     return MseLoss.apply(input, target, reduction, dtype)
 
 
@@ -562,7 +535,7 @@ def _check_class_targets(input, target, weight) -> None:  # noqa: A002 - torch's
     elif shape[:1] + shape[2:] != target_shape:
         raise RuntimeError(f"Expected target size {list(shape[:1] + shape[2:])}, got {list(target_shape)}")
     if target.dtype is not dtypes.int64 and target.dtype is not dtypes.uint8:
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_TYPE_NAMES[target.dtype]}")
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {dtypes.SCALAR_NAMES[target.dtype]}")
     _check_weight(input, weight, "")
 
 
@@ -574,7 +547,8 @@ def _check_weight(input, weight, prefix: str) -> None:  # noqa: A002 - torch's n
         raise RuntimeError(f"{prefix}weight tensor should be defined either for all {n_classes} classes or no "
                            f"classes but got weight tensor of shape: {list(weight.shape)}")
     if weight.dtype is not input.dtype and not prefix:
-        raise RuntimeError(f"expected scalar type {_TYPE_NAMES[input.dtype]} but found {_TYPE_NAMES[weight.dtype]}")
+        raise RuntimeError(f"expected scalar type {dtypes.SCALAR_NAMES[input.dtype]} but found "
+                           f"{dtypes.SCALAR_NAMES[weight.dtype]}")
 
 
 class _ClassIndices:
@@ -769,7 +743,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if probabilities:
         if not target.dtype.is_floating_point:
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
-                               f"{_TYPE_NAMES[target.dtype]}")
+                               f"{dtypes.SCALAR_NAMES[target.dtype]}")
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
     if label_smoothing > 1.0:
@@ -827,7 +801,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _check_reduction(size_average, reduce, reduction)
     _check_class_targets(input, target, weight)
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_TYPE_NAMES[input.dtype]}'")
+        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{dtypes.SCALAR_NAMES[input.dtype]}'")
     w = None if weight is None else _upcast(weight._data)
     return NllLoss.apply(input, target, w, ignore_index, reduction)
 

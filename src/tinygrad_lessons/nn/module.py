@@ -453,6 +453,7 @@ def _remove_from(name, *registries) -> None:
 
 
 def _zero_grad_in_place(p) -> None:
+    """``zero_grad(set_to_none=False)`` for one parameter (Module's and Optimizer's): zeros, cut from any graph."""
     grad = p.grad
     if grad.grad_fn is not None:
         grad.detach_()

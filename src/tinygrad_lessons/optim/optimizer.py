@@ -25,6 +25,7 @@ import warnings
 from collections import defaultdict
 
 from ..grad_mode import enable_grad
+from ..nn.module import _zero_grad_in_place
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -113,12 +114,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    if grad.grad_fn is not None:
-                        grad.detach_()
-                    else:
-                        grad.requires_grad = False
-                    grad._data[...] = 0
-                    grad._bump_version()
+                    _zero_grad_in_place(p)  # as Module.zero_grad does it
 
     def step(self, closure=None):
         """Update the parameters once (subclasses implement it)."""
