@@ -378,6 +378,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002 - torch's
     """Product over one ``dim`` (or all elements); integers and bools multiply in int64."""
     out_dtype = _sum_dtype(input.dtype, dtype)
     if dim is None:
+        if keepdim:  # torch's prod has no "all dims, keep them" form
+            raise TypeError("prod(): argument 'dim' must be int, not NoneType")
         return Prod.apply(input, None, keepdim, out_dtype)
     axis = _single_dim("prod", dim, input._data.ndim)
     return ProdDim.apply(input, (axis,) if input._data.ndim else None, keepdim, out_dtype)
@@ -878,7 +880,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002 - t
             raise RuntimeError("linalg.vector_norm: dtype should be floating point or complex, "
                                f"but got {dtypes.SCALAR_NAMES[out_dtype]}")
     if p is None:
-        p = "fro"
+        p = 2  # torch: the vector 2-norm over whichever dims are given
     if isinstance(p, str) and p not in ("fro", "nuc"):
         raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
     axes = _norm_dims(p, dim, input._data.ndim)
