@@ -87,6 +87,26 @@ def assert_same_error(ours_fn, torch_fn, *, match_message=False):
     raise AssertionError(f"did not raise; torch raised {type(expected).__name__}: {expected}")
 
 
+def check_op(ours_fn, torch_fn, *, match_message=True, **tolerances):
+    """The op gives what torch gives (a tensor, a tuple of tensors or a plain value),
+    or raises what torch raises (same type and, by default, the same message)."""
+    try:
+        expected = torch_fn()
+    except Exception:  # noqa: BLE001 - whatever torch raises is the expectation
+        assert_same_error(ours_fn, torch_fn, match_message=match_message)
+        return None
+    result = ours_fn()
+    if isinstance(expected, torch.Tensor):
+        assert_matches(result, expected, **tolerances)
+    elif isinstance(expected, tuple):
+        assert isinstance(result, tuple) and len(result) == len(expected), f"{result!r} != torch {expected!r}"
+        for r, e in zip(result, expected):
+            assert_matches(r, e, **tolerances)
+    else:
+        assert result == expected and type(result) is type(expected), f"{result!r} != torch {expected!r}"
+    return result
+
+
 def shares_memory(a, b) -> bool:
     """Whether two tensors of one library look into the same storage."""
     return a.untyped_storage().data_ptr() == b.untyped_storage().data_ptr()

@@ -14,21 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_lessons as tl
-from parity import DTYPE_PAIRS, assert_matches, assert_same_error, pair_from_numpy, tensor_pairs
+from parity import DTYPE_PAIRS, assert_same_error, check_op, pair_from_numpy, tensor_pairs
 
 FEW = settings(max_examples=max(20, settings().max_examples // 2))
-
-
-def check_op(ours_fn, torch_fn):
-    """The op gives what torch gives, or raises what torch raises (same type, same message)."""
-    try:
-        expected = torch_fn()
-    except Exception:  # noqa: BLE001 - whatever torch raises is the expectation
-        assert_same_error(ours_fn, torch_fn, match_message=True)
-        return None
-    result = ours_fn()
-    assert_matches(result, expected)
-    return result
 
 
 @st.composite

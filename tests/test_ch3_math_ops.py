@@ -27,6 +27,7 @@ from parity import (
     INT_PAIRS,
     assert_matches,
     assert_same_error,
+    check_op,
     pair_from_numpy,
     shapes,
     tensor_pairs,
@@ -39,21 +40,6 @@ FEW = settings(max_examples=max(15, settings().max_examples // 3))
 # installed on import. pytest imports test modules inside warnings.catch_warnings(), which drops
 # that filter again, so it is restored here; test_no_numpy_warnings checks the real thing.
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning:tinygrad_lessons.math_ops")
-
-
-def check_op(ours_fn, torch_fn, **tolerances):
-    """The op gives what torch gives, or raises what torch raises (same type, same message)."""
-    try:
-        expected = torch_fn()
-    except Exception:  # noqa: BLE001 - whatever torch raises is the expectation
-        assert_same_error(ours_fn, torch_fn, match_message=True)
-        return None
-    result = ours_fn()
-    if isinstance(expected, torch.Tensor):
-        assert_matches(result, expected, **tolerances)
-    else:
-        assert result == expected and type(result) is type(expected), f"{result!r} != torch {expected!r}"
-    return result
 
 
 @st.composite

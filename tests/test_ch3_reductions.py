@@ -23,6 +23,7 @@ from parity import (
     INT_PAIRS,
     assert_matches,
     assert_same_error,
+    check_op,
     pair_from_numpy,
     tensor_pairs,
 )
@@ -41,26 +42,9 @@ pytestmark = [
 HALF = (torch.float16, torch.bfloat16)
 
 
-def check(ours_fn, torch_fn, *, match_message=True, **tolerances):
-    """The op gives what torch gives (tensor, or tuple of tensors), or raises what torch raises."""
-    try:
-        expected = torch_fn()
-    except Exception:  # noqa: BLE001 - whatever torch raises is the expectation
-        assert_same_error(ours_fn, torch_fn, match_message=match_message)
-        return None
-    result = ours_fn()
-    if isinstance(expected, torch.Tensor):
-        assert_matches(result, expected, **tolerances)
-    else:
-        assert isinstance(result, tuple) and len(result) == len(expected), f"{result!r} != torch {expected!r}"
-        for r, e in zip(result, expected):
-            assert_matches(r, e, **tolerances)
-    return result
-
-
 def check_method(name, ours, theirs, *args, match_message=True, **kwargs):
-    """``check`` for ``ours.name(*args, **kwargs)`` against the same call in torch."""
-    return check(lambda: getattr(ours, name)(*args, **kwargs), lambda: getattr(theirs, name)(*args, **kwargs),
+    """``check_op`` for ``ours.name(*args, **kwargs)`` against the same call in torch."""
+    return check_op(lambda: getattr(ours, name)(*args, **kwargs), lambda: getattr(theirs, name)(*args, **kwargs),
                  match_message=match_message)
 
 
@@ -97,7 +81,7 @@ def call(fn_name, t, dim, keepdim, **kw):
 def test_sum_matches_torch(data, keepdim):
     ours, theirs = data.draw(tensor_pairs())
     dim = data.draw(dims_for(ours.ndim))
-    check(lambda: call("sum", ours, dim, keepdim), lambda: call("sum", theirs, dim, keepdim))
+    check_op(lambda: call("sum", ours, dim, keepdim), lambda: call("sum", theirs, dim, keepdim))
 
 
 @FEW
@@ -105,14 +89,14 @@ def test_sum_matches_torch(data, keepdim):
 def test_sum_with_dtype(data, keepdim, out):
     ours, theirs = data.draw(tensor_pairs(dtype_pairs=INT_PAIRS + FLOAT_PAIRS))
     dim = data.draw(dims_for(ours.ndim))
-    check(lambda: ours.sum(dim, keepdim, dtype=out[0]), lambda: theirs.sum(dim, keepdim, dtype=out[1]))
+    check_op(lambda: ours.sum(dim, keepdim, dtype=out[0]), lambda: theirs.sum(dim, keepdim, dtype=out[1]))
 
 
 @pytest.mark.parametrize("pair", DTYPE_PAIRS, ids=lambda p: str(p[1]))
 def test_sum_dtype_rules(pair):
     """Ints and bools widen to int64; floats keep their dtype."""
     ours, theirs = pair_from_numpy(np.array([[1, 0, 1], [1, 1, 0]]), pair)
-    check(lambda: ours.sum(), lambda: theirs.sum())
+    check_op(lambda: ours.sum(), lambda: theirs.sum())
     for dim in (0, 1, -1, (0, 1)):
         check_method("sum", ours, theirs, dim)
     assert tl.sum(ours).dtype is (pair[0] if pair[0].is_floating_point else tl.int64)
@@ -123,7 +107,7 @@ def test_sum_dtype_rules(pair):
 def test_mean_matches_torch(data, keepdim):
     ours, theirs = data.draw(tensor_pairs())
     dim = data.draw(dims_for(ours.ndim))
-    check(lambda: call("mean", ours, dim, keepdim), lambda: call("mean", theirs, dim, keepdim))
+    check_op(lambda: call("mean", ours, dim, keepdim), lambda: call("mean", theirs, dim, keepdim))
 
 
 @FEW
@@ -132,7 +116,7 @@ def test_prod_matches_torch(data, keepdim):
     ours, theirs = data.draw(tensor_pairs(low=-2, high=3))
     dim = data.draw(dims_for(ours.ndim, allow_tuple=False))
     keepdim = keepdim and dim is not None  # prod(dim=None, keepdim=True): see test_prod_keepdim_without_dim
-    check(lambda: call("prod", ours, dim, keepdim), lambda: call("prod", theirs, dim, keepdim), **half_tol(theirs))
+    check_op(lambda: call("prod", ours, dim, keepdim), lambda: call("prod", theirs, dim, keepdim), **half_tol(theirs))
 
 
 def test_prod_keepdim_without_dim():
@@ -145,7 +129,7 @@ def test_mean_of_integers_is_torchs_error():
     assert_same_error(lambda: ours.mean(), lambda: theirs.mean(), match_message=True)
     assert_same_error(lambda: ours.mean(0), lambda: theirs.mean(0), match_message=True)
     assert_same_error(lambda: ours.mean(dtype=tl.int32), lambda: theirs.mean(dtype=torch.int32), match_message=True)
-    check(lambda: ours.mean(dtype=tl.float64), lambda: theirs.mean(dtype=torch.float64))
+    check_op(lambda: ours.mean(dtype=tl.float64), lambda: theirs.mean(dtype=torch.float64))
 
 
 # ---------------------------------------------------------------------- half precision accumulates in float32
@@ -153,15 +137,15 @@ def test_mean_of_integers_is_torchs_error():
 def test_half_types_accumulate_in_float32(pair):
     """4096 ones added one by one in float16 would stop at 2048; torch (and we) add them in float32."""
     ours, theirs = pair_from_numpy(np.ones((4096,)), pair)
-    result = check(lambda: ours.sum(), lambda: theirs.sum())
+    result = check_op(lambda: ours.sum(), lambda: theirs.sum())
     assert result.item() == 4096
     values = np.random.default_rng(0).standard_normal((64, 33))
     ours, theirs = pair_from_numpy(values, pair)
     for name in ("sum", "mean", "std", "var", "norm"):
         check_method(name, ours, theirs, 1)
         check_method(name, ours, theirs)
-    check(lambda: ours.cumsum(1), lambda: theirs.cumsum(1))
-    check(lambda: ours.logsumexp(0), lambda: theirs.logsumexp(0))
+    check_op(lambda: ours.cumsum(1), lambda: theirs.cumsum(1))
+    check_op(lambda: ours.logsumexp(0), lambda: theirs.logsumexp(0))
 
 
 # ---------------------------------------------------------------------- max, min, argmax, amax
@@ -211,7 +195,7 @@ def test_max_min_of_bool_along_dim(data, keepdim, name):
 def test_argmax_argmin(data, keepdim, name):
     ours, theirs = data.draw(tensor_pairs(low=0, high=3))
     dim = data.draw(dims_for(ours.ndim, allow_tuple=False))
-    check(lambda: call(name, ours, dim, keepdim), lambda: call(name, theirs, dim, keepdim))
+    check_op(lambda: call(name, ours, dim, keepdim), lambda: call(name, theirs, dim, keepdim))
 
 
 @FEW
@@ -230,8 +214,8 @@ def test_ties_pick_the_first_index():
         assert result.indices.tolist() == getattr(theirs, name)(1).indices.tolist()
     assert ours.max(1).indices.tolist() == [0, 0]
     assert ours.min(1).indices.tolist() == [1, 0]
-    check(lambda: ours.argmax(1), lambda: theirs.argmax(1))
-    check(lambda: ours.argmin(), lambda: theirs.argmin())
+    check_op(lambda: ours.argmax(1), lambda: theirs.argmax(1))
+    check_op(lambda: ours.argmin(), lambda: theirs.argmin())
 
 
 def test_named_tuple_repr_and_unpacking():
@@ -255,10 +239,10 @@ def test_nan_wins():
         check_method(name, ours, theirs, 1)
     for name in ("argmax", "argmin", "sum", "mean", "std", "norm"):
         check_method(name, ours, theirs)
-    check(lambda: ours.cumsum(1), lambda: theirs.cumsum(1))
-    check(lambda: ours.cumprod(1), lambda: theirs.cumprod(1))
-    check(lambda: ours.count_nonzero(1), lambda: theirs.count_nonzero(1))
-    check(lambda: ours.all(1), lambda: theirs.all(1))
+    check_op(lambda: ours.cumsum(1), lambda: theirs.cumsum(1))
+    check_op(lambda: ours.cumprod(1), lambda: theirs.cumprod(1))
+    check_op(lambda: ours.count_nonzero(1), lambda: theirs.count_nonzero(1))
+    check_op(lambda: ours.all(1), lambda: theirs.all(1))
 
 
 # ---------------------------------------------------------------------- var, std
@@ -269,7 +253,7 @@ def test_std_var(data, keepdim, name, correction):
     ours, theirs = data.draw(tensor_pairs())
     dim = data.draw(dims_for(ours.ndim))
     kw = {} if correction is None else {"correction": correction}
-    check(lambda: call(name, ours, dim, keepdim, **kw), lambda: call(name, theirs, dim, keepdim, **kw))
+    check_op(lambda: call(name, ours, dim, keepdim, **kw), lambda: call(name, theirs, dim, keepdim, **kw))
 
 
 @FEW
@@ -279,19 +263,19 @@ def test_std_mean_var_mean(data, keepdim, name, unbiased):
     ours, theirs = data.draw(tensor_pairs(dtype_pairs=FLOAT_PAIRS))
     dim = data.draw(dims_for(ours.ndim))
     kw = {} if unbiased is None else {"unbiased": unbiased}
-    check(lambda: getattr(tl, name)(ours, dim, keepdim=keepdim, **kw),
+    check_op(lambda: getattr(tl, name)(ours, dim, keepdim=keepdim, **kw),
           lambda: getattr(torch, name)(theirs, dim, keepdim=keepdim, **kw))
 
 
 def test_var_spellings():
     values = np.random.default_rng(1).standard_normal((3, 5))
     ours, theirs = pair_from_numpy(values)
-    check(lambda: ours.var(), lambda: theirs.var())
-    check(lambda: ours.var(False), lambda: theirs.var(False))
-    check(lambda: ours.var(1, False), lambda: theirs.var(1, False))
-    check(lambda: ours.std(1, unbiased=True, keepdim=True), lambda: theirs.std(1, unbiased=True, keepdim=True))
-    check(lambda: ours.std(0, correction=0), lambda: theirs.std(0, correction=0))
-    check(lambda: ours.var(correction=3), lambda: theirs.var(correction=3))
+    check_op(lambda: ours.var(), lambda: theirs.var())
+    check_op(lambda: ours.var(False), lambda: theirs.var(False))
+    check_op(lambda: ours.var(1, False), lambda: theirs.var(1, False))
+    check_op(lambda: ours.std(1, unbiased=True, keepdim=True), lambda: theirs.std(1, unbiased=True, keepdim=True))
+    check_op(lambda: ours.std(0, correction=0), lambda: theirs.std(0, correction=0))
+    check_op(lambda: ours.var(correction=3), lambda: theirs.var(correction=3))
     # one element with Bessel's correction: 0/0 = nan, and both libraries warn about it
     one, one_t = pair_from_numpy(np.array([2.5]))
     with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
@@ -318,24 +302,24 @@ def test_norm(data, keepdim, p):
     if p in ("fro", None) and isinstance(dim, tuple) and len(dim) > 2:  # None: see test_norm_none_over_3_dims
         dim = dim[:2]
     tol = half_tol(theirs)
-    check(lambda: ours.norm(p, dim, keepdim), lambda: theirs.norm(p, dim, keepdim), **tol)
+    check_op(lambda: ours.norm(p, dim, keepdim), lambda: theirs.norm(p, dim, keepdim), **tol)
 
 
 def test_norm_none_over_3_dims():
     ours, theirs = pair_from_numpy(np.ones((1, 2, 2)))
-    check(lambda: ours.norm(None, (0, 1, 2)), lambda: theirs.norm(None, (0, 1, 2)))
+    check_op(lambda: ours.norm(None, (0, 1, 2)), lambda: theirs.norm(None, (0, 1, 2)))
 
 
 def test_norm_special_cases():
     values = np.random.default_rng(2).standard_normal((3, 4))
     ours, theirs = pair_from_numpy(values)
-    check(lambda: ours.norm("nuc"), lambda: theirs.norm("nuc"))
-    check(lambda: ours.norm(), lambda: theirs.norm())
-    check(lambda: ours.norm(dtype=tl.float64), lambda: theirs.norm(dtype=torch.float64))
+    check_op(lambda: ours.norm("nuc"), lambda: theirs.norm("nuc"))
+    check_op(lambda: ours.norm(), lambda: theirs.norm())
+    check_op(lambda: ours.norm(dtype=tl.float64), lambda: theirs.norm(dtype=torch.float64))
     ints, ints_t = pair_from_numpy(np.arange(6).reshape(2, 3))
     assert_same_error(lambda: ints.norm(), lambda: ints_t.norm(), match_message=True)
     empty, empty_t = pair_from_numpy(np.zeros((0, 3)))
-    check(lambda: empty.norm(), lambda: empty_t.norm())
+    check_op(lambda: empty.norm(), lambda: empty_t.norm())
     assert_same_error(lambda: empty.norm(float("inf")), lambda: empty_t.norm(float("inf")), match_message=True)
 
 
@@ -345,7 +329,7 @@ def test_norm_special_cases():
 def test_all_any(data, keepdim, name):
     ours, theirs = data.draw(tensor_pairs(low=-1, high=2))
     dim = data.draw(dims_for(ours.ndim))
-    check(lambda: call(name, ours, dim, keepdim), lambda: call(name, theirs, dim, keepdim))
+    check_op(lambda: call(name, ours, dim, keepdim), lambda: call(name, theirs, dim, keepdim))
 
 
 @FEW
@@ -353,7 +337,7 @@ def test_all_any(data, keepdim, name):
 def test_count_nonzero(data):
     ours, theirs = data.draw(tensor_pairs(low=-1, high=2))
     dim = data.draw(dims_for(ours.ndim))
-    check(lambda: ours.count_nonzero(dim), lambda: theirs.count_nonzero(dim))
+    check_op(lambda: ours.count_nonzero(dim), lambda: theirs.count_nonzero(dim))
 
 
 @FEW
@@ -362,12 +346,12 @@ def test_logsumexp(data, keepdim):
     ours, theirs = data.draw(tensor_pairs())
     dim = data.draw(dims_for(ours.ndim, allow_none=False))
     tol = half_tol(theirs)
-    check(lambda: ours.logsumexp(dim, keepdim), lambda: theirs.logsumexp(dim, keepdim), **tol)
+    check_op(lambda: ours.logsumexp(dim, keepdim), lambda: theirs.logsumexp(dim, keepdim), **tol)
 
 
 def test_logsumexp_is_stable():
     ours, theirs = pair_from_numpy(np.array([[1000.0, 1000.0], [-np.inf, -np.inf], [np.inf, 0.0]]))
-    check(lambda: ours.logsumexp(1), lambda: theirs.logsumexp(1))
+    check_op(lambda: ours.logsumexp(1), lambda: theirs.logsumexp(1))
 
 
 # ---------------------------------------------------------------------- cumsum, cumprod
@@ -383,24 +367,24 @@ def test_cumsum_cumprod(data, name):
 def test_cumulative_dtype_argument(name):
     ours, theirs = pair_from_numpy(np.array([[1, 2, 3], [4, 5, 6]], dtype=np.int8))
     check_method(name, ours, theirs, 1)
-    check(lambda: getattr(ours, name)(0, dtype=tl.float32), lambda: getattr(theirs, name)(0, dtype=torch.float32))
+    check_op(lambda: getattr(ours, name)(0, dtype=tl.float32), lambda: getattr(theirs, name)(0, dtype=torch.float32))
 
 
 # ---------------------------------------------------------------------- empty tensors
 @pytest.mark.parametrize("shape", [(0,), (2, 0), (0, 3)])
 def test_empty_tensors(shape):
     ours, theirs = pair_from_numpy(np.zeros(shape, np.float32))
-    check(lambda: ours.sum(), lambda: theirs.sum())
-    check(lambda: ours.prod(), lambda: theirs.prod())
-    check(lambda: ours.mean(), lambda: theirs.mean())
-    check(lambda: ours.sum(-1), lambda: theirs.sum(-1))
-    check(lambda: ours.mean(-1), lambda: theirs.mean(-1))
-    check(lambda: ours.prod(-1), lambda: theirs.prod(-1))
-    check(lambda: ours.all(), lambda: theirs.all())
-    check(lambda: ours.any(), lambda: theirs.any())
-    check(lambda: ours.count_nonzero(), lambda: theirs.count_nonzero())
-    check(lambda: ours.cumsum(-1), lambda: theirs.cumsum(-1))
-    check(lambda: ours.logsumexp(-1), lambda: theirs.logsumexp(-1))
+    check_op(lambda: ours.sum(), lambda: theirs.sum())
+    check_op(lambda: ours.prod(), lambda: theirs.prod())
+    check_op(lambda: ours.mean(), lambda: theirs.mean())
+    check_op(lambda: ours.sum(-1), lambda: theirs.sum(-1))
+    check_op(lambda: ours.mean(-1), lambda: theirs.mean(-1))
+    check_op(lambda: ours.prod(-1), lambda: theirs.prod(-1))
+    check_op(lambda: ours.all(), lambda: theirs.all())
+    check_op(lambda: ours.any(), lambda: theirs.any())
+    check_op(lambda: ours.count_nonzero(), lambda: theirs.count_nonzero())
+    check_op(lambda: ours.cumsum(-1), lambda: theirs.cumsum(-1))
+    check_op(lambda: ours.logsumexp(-1), lambda: theirs.logsumexp(-1))
     for name in ("max", "min", "argmax", "amax", "median"):
         check_method(name, ours, theirs)
     for name in ("max", "min", "amax", "amin", "argmax", "argmin", "median"):
@@ -452,7 +436,7 @@ def test_unsupported_dtypes():
     b, bt = pair_from_numpy(np.array([True, False]))
     for name in ("argmax", "argmin", "median", "cumsum", "cumprod"):
         check_method(name, b, bt, 0)
-    check(lambda: b.median(), lambda: bt.median())
+    check_op(lambda: b.median(), lambda: bt.median())
 
 
 # ---------------------------------------------------------------------- sum_to_size
@@ -464,9 +448,9 @@ def test_unsupported_dtypes():
 def test_sum_to_size(shape, size, pair):
     values = np.arange(int(np.prod(shape))).reshape(shape) % 3
     ours, theirs = pair_from_numpy(values, pair)
-    check(lambda: ours.sum_to_size(size), lambda: theirs.sum_to_size(size))
+    check_op(lambda: ours.sum_to_size(size), lambda: theirs.sum_to_size(size))
     if size:
-        check(lambda: ours.sum_to_size(*size), lambda: theirs.sum_to_size(*size))
+        check_op(lambda: ours.sum_to_size(*size), lambda: theirs.sum_to_size(*size))
     if size == shape:
         assert ours.sum_to_size(size) is ours
 
@@ -477,7 +461,7 @@ def test_sum_to_size_on_layouts(data):
     ours, theirs = data.draw(tensor_pairs(dtype_pairs=FLOAT_PAIRS))
     size = tuple(n if data.draw(st.booleans()) else 1 for n in ours.shape)
     size = size[data.draw(st.integers(0, len(size))):]
-    check(lambda: ours.sum_to_size(size), lambda: theirs.sum_to_size(size))
+    check_op(lambda: ours.sum_to_size(size), lambda: theirs.sum_to_size(size))
 
 
 # ---------------------------------------------------------------------- module-level functions
@@ -485,8 +469,8 @@ def test_functions_exist_at_module_level():
     ours, theirs = pair_from_numpy(np.arange(12.0).reshape(3, 4))
     for name in ("sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "std", "var", "all", "any",
                  "count_nonzero"):
-        check(lambda name=name: getattr(tl, name)(ours), lambda name=name: getattr(torch, name)(theirs))
+        check_op(lambda name=name: getattr(tl, name)(ours), lambda name=name: getattr(torch, name)(theirs))
     for name in ("cumsum", "cumprod", "logsumexp"):
-        check(lambda name=name: getattr(tl, name)(ours, 1), lambda name=name: getattr(torch, name)(theirs, 1))
-    check(lambda: tl.max(ours, 1), lambda: torch.max(theirs, 1))
-    check(lambda: tl.norm(ours), lambda: torch.norm(theirs))
+        check_op(lambda name=name: getattr(tl, name)(ours, 1), lambda name=name: getattr(torch, name)(theirs, 1))
+    check_op(lambda: tl.max(ours, 1), lambda: torch.max(theirs, 1))
+    check_op(lambda: tl.norm(ours), lambda: torch.norm(theirs))
