@@ -7,19 +7,28 @@ values, dtype, shape, strides, memory sharing and the exception raised.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 from hypothesis import strategies as st
 
 import tinygrad_lessons as tl
 
+#: where the library's tensors are made in this run: "cpu", or "cuda" (the simulated GPU in CI, a real one on a
+#: GPU machine) — conftest.py makes it the default device, so every factory call in the tests lands there
+TEST_DEVICE = os.environ.get("TL_TEST_DEVICE", "cpu")
+
 DTYPE_PAIRS = [
     (tl.bool, torch.bool), (tl.uint8, torch.uint8), (tl.int8, torch.int8), (tl.int16, torch.int16),
     (tl.int32, torch.int32), (tl.int64, torch.int64), (tl.float16, torch.float16),
     (tl.bfloat16, torch.bfloat16), (tl.float32, torch.float32), (tl.float64, torch.float64),
 ]
-TO_TORCH_DTYPE = dict(DTYPE_PAIRS)
-FROM_TORCH_DTYPE = {t: o for o, t in DTYPE_PAIRS}
+ALL_DTYPE_PAIRS = list(DTYPE_PAIRS)
+if TEST_DEVICE != "cpu":  # CuPy has no bfloat16, so the GPU (real or simulated) has none here
+    DTYPE_PAIRS = [p for p in DTYPE_PAIRS if p[0] is not tl.bfloat16]
+TO_TORCH_DTYPE = dict(ALL_DTYPE_PAIRS)
+FROM_TORCH_DTYPE = {t: o for o, t in ALL_DTYPE_PAIRS}
 FLOAT_PAIRS = [p for p in DTYPE_PAIRS if p[0].is_floating_point]
 INT_PAIRS = [p for p in DTYPE_PAIRS if not p[0].is_floating_point and p[0] is not tl.bool]
 
@@ -31,7 +40,7 @@ def to_numpy(t) -> np.ndarray:
         if t.dtype in (torch.bfloat16, torch.float16):
             t = t.float()
         return t.numpy()
-    data = t._data
+    data = tl.backend.to_host(t._data)
     return data.astype(np.float32) if t.dtype in (tl.bfloat16, tl.float16) else data
 
 
@@ -52,6 +61,7 @@ def FROM_TORCH_DTYPE_NP(np_dtype):  # noqa: N802 - reads as a table lookup
 def assert_matches(ours, theirs, *, rtol=None, atol=None, check_stride=True, check_dtype=True):
     """``ours`` (a tl.Tensor) equals ``theirs`` (a torch.Tensor) in every way a learner can see."""
     assert isinstance(ours, tl.Tensor), f"expected a tl.Tensor, got {type(ours).__name__}"
+    assert ours.device.type == TEST_DEVICE, f"result on {ours.device}, expected it on the test device {TEST_DEVICE}"
     assert tuple(ours.shape) == tuple(theirs.shape), f"shape {tuple(ours.shape)} != torch {tuple(theirs.shape)}"
     if check_dtype:
         assert ours.dtype is FROM_TORCH_DTYPE[theirs.dtype], f"dtype {ours.dtype} != torch {theirs.dtype}"

@@ -8,6 +8,9 @@ Where things live (one concept per module, named after the topic):
 =================  ==========================================================
 ``dtypes``         element types, default dtype, type promotion
 ``device``         ``tl.device``: where memory lives
+``backend``        the array module of each device: NumPy, CuPy, or the simulated GPU
+``cuda``           ``tl.cuda.is_available()``, ``synchronize()``, ``Event``: asking about the GPU
+``backends``       ``tl.backends.mps.is_available()`` (False: no Metal back end)
 ``storage``        flat memory, strides and views
 ``layout``         strides of new memory: how torch lays out a result
 ``tensor``         the ``Tensor`` class: attributes, casts, NumPy interop
@@ -26,6 +29,8 @@ Where things live (one concept per module, named after the topic):
 ``autograd``       the ``torch.autograd`` names, gathered
 ``nn``             ``Module``, ``Linear``, activations, losses, ``functional``, ``init``
 ``optim``          ``SGD``, ``Adam``, ``AdamW``
+``utils``          ``utils.benchmark.Timer``: honest timings (it waits for the GPU)
+``grading``        the course's exercise checks: ``check``, ``check_hidden``, ``use_mine``
 =================  ==========================================================
 """
 
@@ -36,7 +41,8 @@ from .dtypes import (
     bfloat16, bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
     int, int8, int16, int32, int64, long, promote_types, result_type, set_default_dtype, short, uint8,
 )
-from .device import device
+from .device import device, get_default_device, set_default_device
+from . import backend, backends, cuda
 from .size import Size
 from .storage import UntypedStorage
 from .tensor import Tensor
@@ -51,4 +57,5 @@ from .math_ops import *
 from .linalg import *
 from .reductions import *
 from .printing import *
-from . import nn, optim
+from . import nn, optim, utils
+from . import grading

@@ -35,7 +35,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import dtypes
-from .device import as_device
+from .backend import array_module, module_for
+from .device import CPU, as_device
 from .layout import copy_with_strides, element_strides, empty_strided, preserve_format_strides
 from .storage import contiguous_strides, strided_view
 from .tensor import Tensor, _wrap
@@ -170,12 +171,13 @@ def _same_strides(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def empty_like_array(array: np.ndarray, np_dtype=None) -> np.ndarray:
-    """New memory shaped like ``array``, in its memory order (what ``empty_like`` holds)."""
-    out = np.empty_like(array, dtype=np_dtype)  # NumPy keeps the memory order too, and fast...
+    """New memory shaped like ``array``, on its device, in its memory order (what ``empty_like`` holds)."""
+    xp = array_module(array)
+    out = xp.empty_like(array, dtype=np_dtype)  # NumPy keeps the memory order too, and fast...
     if _same_strides(out, array):
         return out
     # ...but differs from torch for arrays with gaps or repeats, and for size-1 dimensions
-    return empty_strided(array.shape, preserve_format_strides(array.shape, element_strides(array)), out.dtype)
+    return empty_strided(array.shape, preserve_format_strides(array.shape, element_strides(array)), out.dtype, xp)
 
 
 def copy_preserving_layout(array: np.ndarray, np_dtype=None) -> np.ndarray:
@@ -191,29 +193,53 @@ def copy_preserving_layout(array: np.ndarray, np_dtype=None) -> np.ndarray:
     return copy_with_strides(out, preserve_format_strides(array.shape, element_strides(array)))
 
 
-def fresh_array(shape, np_dtype) -> np.ndarray:
-    """Uninitialised row-major memory, with torch's strides even when a dimension is 0."""
+def fresh_array(shape, np_dtype, xp=np) -> np.ndarray:
+    """Uninitialised row-major memory (from array module ``xp``), with torch's strides even when a dimension is 0."""
     if 0 in shape:  # NumPy would give every dimension stride 0 here
-        return strided_view(np.empty(0, np_dtype), shape, contiguous_strides(shape), 0)
-    return np.empty(shape, np_dtype)
+        return strided_view(xp.empty(0, np_dtype), shape, contiguous_strides(shape), 0)
+    return xp.empty(shape, np_dtype)
 
 
 def new_tensor(array: np.ndarray, requires_grad: bool = False) -> Tensor:
     """Wrap freshly computed values as a new tensor (torch's strides if it is empty)."""
-    if array.__class__ is not np.ndarray:  # NumPy computes 0-d results as scalars
+    if not isinstance(array, np.ndarray) and array_module(array) is np:  # NumPy computes 0-d results as scalars
         array = np.asarray(array)
     if array.size == 0:
-        array = fresh_array(array.shape, array.dtype)
+        array = fresh_array(array.shape, array.dtype, array_module(array))
     return set_requires_grad(_wrap(array), requires_grad)
 
 
-def _filled(shape, np_dtype, value) -> np.ndarray:
-    """Row-major memory holding ``value`` everywhere."""
+def _filled(shape, np_dtype, value, xp=np) -> np.ndarray:
+    """Row-major memory holding ``value`` everywhere (made by array module ``xp``: on its device)."""
     if 0 in shape:
-        return fresh_array(shape, np_dtype)
+        return fresh_array(shape, np_dtype, xp)
     if value == 0:
-        return np.zeros(shape, np_dtype)  # the OS hands out zeroed pages: faster than filling
-    return np.full(shape, value, np_dtype)
+        return xp.zeros(shape, np_dtype)  # the OS hands out zeroed pages: faster than filling
+    return xp.full(shape, value, np_dtype)
+
+
+def on_device(array, device) -> np.ndarray:
+    """``array`` (made on the host) moved to ``device``: the host->device copy torch makes for ``tensor(data)``."""
+    if device is CPU:
+        return array
+    from .copy_ops import check_dtype_on_device
+
+    check_dtype_on_device(dtypes.FROM_NUMPY[array.dtype], device)
+    if array_module(array) is module_for(device):
+        return array
+    from .copy_ops import copy_to_device
+
+    return copy_to_device(array, None, device)
+
+
+def _module_on(device, d: dtypes.dtype):
+    """The array module that makes memory on ``device`` (with the dtype checked for that device)."""
+    if device is CPU:
+        return np
+    from .copy_ops import check_dtype_on_device
+
+    check_dtype_on_device(d, device)
+    return module_for(device)
 
 
 # ---------------------------------------------------------------------- from Python data
@@ -403,19 +429,21 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     >>> tl.tensor([1, 2.5]).dtype              # any float -> the default dtype
     tl.float32
     """
-    as_device(device)
     d = None if dtype is None else dtypes.as_dtype(dtype)
     if isinstance(data, str):
         raise TypeError(f"new(): invalid data type '{type_name(data)}'")
     if isinstance(data, Tensor):
         warnings.warn(_COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
+        target = data.device if device is None else as_device(device)
         array = copy_preserving_layout(data._data, None if d is None else d.numpy_dtype)
     elif isinstance(data, np.ndarray):
+        target = as_device(device)
         _check_numpy_array(data)
         array = copy_preserving_layout(data, None if d is None else d.numpy_dtype)
     else:
+        target = as_device(device)
         array = _array_from_nested(data, d)
-    return set_requires_grad(_wrap(array), requires_grad)
+    return set_requires_grad(_wrap(on_device(array, target)), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -424,16 +452,16 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     A tensor comes back as itself; a NumPy array of the right dtype is wrapped as
     ``from_numpy`` does; anything else is copied as ``tensor`` copies it.
     """
-    as_device(device)
+    target = None if device is None else as_device(device)
     d = None if dtype is None else dtypes.as_dtype(dtype)
     if isinstance(data, Tensor):
-        return data if d is None or d is data.dtype else data.to(d)
-    if isinstance(data, np.ndarray):
+        return data.to(device=target, dtype=d)
+    if isinstance(data, np.ndarray) and target in (None, CPU):
         shared = from_numpy(data)
         if d is None or d is shared.dtype:
             return shared
         return _wrap(copy_preserving_layout(data, d.numpy_dtype))
-    return tensor(data, dtype=d)
+    return tensor(data, dtype=d, device=target)
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:
@@ -461,22 +489,25 @@ def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     shape = size_from_args(size, "zeros", check_negative=False)
     if any(n < 0 for n in shape):
         raise RuntimeError("zeros: Dimension size must be non-negative.")
-    as_device(device)
-    return set_requires_grad(_wrap(_filled(shape, dtype_or_default(dtype).numpy_dtype, 0)), requires_grad)
+    d = dtype_or_default(dtype)
+    xp = _module_on(as_device(device), d)
+    return set_requires_grad(_wrap(_filled(shape, d.numpy_dtype, 0, xp)), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``; the default dtype unless given."""
     shape = size_from_args(size, "ones")
-    as_device(device)
-    return set_requires_grad(_wrap(_filled(shape, dtype_or_default(dtype).numpy_dtype, 1)), requires_grad)
+    d = dtype_or_default(dtype)
+    xp = _module_on(as_device(device), d)
+    return set_requires_grad(_wrap(_filled(shape, d.numpy_dtype, 1, xp)), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor whose values are whatever was in memory: fast, but read nothing before writing."""
     shape = size_from_args(size, "empty")
-    as_device(device)
-    return set_requires_grad(_wrap(fresh_array(shape, dtype_or_default(dtype).numpy_dtype)), requires_grad)
+    d = dtype_or_default(dtype)
+    xp = _module_on(as_device(device), d)
+    return set_requires_grad(_wrap(fresh_array(shape, d.numpy_dtype, xp)), requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -489,8 +520,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     shape = size_from_args((size,), "full")
     value = number_arg(fill_value, "full", "fill_value", 2)
     d = dtypes._scalar_dtype(value) if dtype is None else dtypes.as_dtype(dtype)
-    as_device(device)
-    return set_requires_grad(_wrap(_filled(shape, d.numpy_dtype, checked_scalar(value, d))), requires_grad)
+    xp = _module_on(as_device(device), d)
+    return set_requires_grad(_wrap(_filled(shape, d.numpy_dtype, checked_scalar(value, d), xp)), requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -500,9 +531,9 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     for name, value in (("n", n), ("m", m)):
         if value < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
-    np_dtype = dtype_or_default(dtype).numpy_dtype
-    as_device(device)
-    array = np.eye(n, m, dtype=np_dtype) if n and m else fresh_array((n, m), np_dtype)
+    d = dtype_or_default(dtype)
+    xp = _module_on(as_device(device), d)
+    array = xp.eye(n, m, dtype=d.numpy_dtype) if n and m else fresh_array((n, m), d.numpy_dtype, xp)
     return set_requires_grad(_wrap(array), requires_grad)
 
 
@@ -554,7 +585,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
         d = dtypes.as_dtype(dtype)
     if d is dtypes.bool:
         raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
-    as_device(device)
+    target = as_device(device)
     length = _arange_length(start, end, step, d)
     if not d.is_floating_point:  # integer types step in int64, from the truncated arguments
         values = int(start) + int(step) * np.arange(length, dtype=np.int64)
@@ -562,7 +593,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
         values = np.float32(start) + np.float32(step) * np.arange(length, dtype=np.float32)
     else:
         values = float(start) + float(step) * np.arange(length, dtype=np.float64)
-    return new_tensor(values.astype(d.numpy_dtype), requires_grad)
+    return new_tensor(on_device(values.astype(d.numpy_dtype), target), requires_grad)
 
 
 def _range_end(value, fname: str, argname: str, position: int):
@@ -617,19 +648,19 @@ def _to_dtype(values: np.ndarray, d: dtypes.dtype) -> np.ndarray:
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
     start, end, steps, d = _spaced_args("linspace", start, end, steps, dtype)
-    as_device(device)
+    target = as_device(device)
     if steps <= 1:
         array = np.full(steps, checked_scalar(start, d), d.numpy_dtype)
     else:
         array = _to_dtype(_evenly_spaced(start, end, steps, d), d)
-    return new_tensor(array, requires_grad)
+    return new_tensor(on_device(array, target), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``base ** linspace(start, end, steps)``: evenly spaced on a log scale."""
     start, end, steps, d = _spaced_args("logspace", start, end, steps, dtype)
     base = float(number_arg(base, "logspace", "base", 4))
-    as_device(device)
+    target = as_device(device)
     with np.errstate(all="ignore"):
         if steps <= 1:
             values = np.full(steps, base ** float(start) if steps else 0.0)
@@ -640,7 +671,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
             else:
                 exponents = _evenly_spaced(start, end, steps, d)
             values = np.power(exponents.dtype.type(base), exponents)
-    return new_tensor(_to_dtype(values, d), requires_grad)
+    return new_tensor(on_device(_to_dtype(values, d), target), requires_grad)
 
 
 # ---------------------------------------------------------------------- *_like
@@ -654,16 +685,29 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor
     """Uninitialised memory with ``input``'s shape, dtype, device and memory order."""
     input = _like_input(input, "empty_like")  # noqa: A001
     d = input.dtype if dtype is None else dtypes.as_dtype(dtype)
-    as_device(device)
-    return set_requires_grad(_wrap(empty_like_array(input._data, d.numpy_dtype)), requires_grad)
+    data = _like_source(input, device, d)
+    return set_requires_grad(_wrap(empty_like_array(data, d.numpy_dtype)), requires_grad)
 
 
 def _filled_like(input, value, dtype, device, requires_grad) -> Tensor:  # noqa: A002
     d = input.dtype if dtype is None else dtypes.as_dtype(dtype)
-    as_device(device)
-    array = empty_like_array(input._data, d.numpy_dtype)
+    array = empty_like_array(_like_source(input, device, d), d.numpy_dtype)
     array.fill(value if value.__class__ is int and value in (0, 1) else checked_scalar(value, d))
     return set_requires_grad(_wrap(array), requires_grad)
+
+
+def _like_source(input, device, d):  # noqa: A002
+    """The array whose shape and memory order a ``*_like`` result copies — on the requested device.
+
+    ``*_like`` keeps ``input``'s device unless ``device=`` says otherwise; then only the shape
+    and layout matter, so an empty array of the same layout on the target device stands in.
+    """
+    data = input._data
+    target = input.device if device is None else as_device(device)
+    xp = _module_on(target, d)
+    if target is input.device:
+        return data
+    return empty_strided(data.shape, preserve_format_strides(data.shape, element_strides(data)), data.dtype, xp)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002

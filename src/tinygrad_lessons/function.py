@@ -88,6 +88,14 @@ class Function:
     def apply(cls, *args):
         """Run ``forward`` on the arrays behind the tensors; record the graph if needed."""
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        device = None
+        for a in args:  # every tensor argument must be on one device (0-d CPU tensors excepted, as in torch)
+            if isinstance(a, Tensor):
+                if device is None:
+                    device = a.device
+                elif a.device is not device:
+                    arrays = same_device_arrays(args)
+                    break
         record = STATE.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
         if not record:
             out = cls.forward(_NO_RECORD, *arrays)
@@ -97,6 +105,30 @@ class Function:
         outputs = _wrap_outputs(cls, args, out, ctx)
         _record(ctx, args, arrays, outputs)
         return outputs
+
+
+def same_device_arrays(args) -> list:
+    """The arrays behind ``args`` when their tensors sit on different devices — or torch's error.
+
+    The one exception torch makes: a 0-d CPU tensor (a number in tensor form, such as a
+    loss scale) may join GPU tensors; its value is copied to their device.
+    """
+    from .backend import to_device
+
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    main = [t.device for t in tensors if t.device.type != "cpu" or t._data.ndim]
+    devices = list(dict.fromkeys(main or [t.device for t in tensors]))
+    if len(devices) > 1:
+        raise device_mismatch_error(devices[0], devices[1])
+    target = devices[0]
+    return [(a._data if a.device is target else to_device(a._data, target)) if isinstance(a, Tensor) else a
+            for a in args]
+
+
+def device_mismatch_error(first, second) -> RuntimeError:
+    return RuntimeError(
+        f"Expected all tensors to be on the same device, but found at least two devices, {first} and {second}!"
+    )
 
 
 class _NoRecord:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .storage import strided_view
+from .storage import data_ptr, strided_view
 
 __all__ = [
     "element_strides", "is_contiguous", "is_channels_last_contiguous", "is_channels_last_like",
@@ -49,6 +49,12 @@ __all__ = [
 ]
 
 _ndarray = np.ndarray
+
+
+def _module_of(array):
+    from .backend import array_module  # (late: backend imports device, which is light, but keep layout standalone)
+
+    return array_module(array)
 
 
 def element_strides(array) -> tuple:
@@ -323,7 +329,7 @@ def elementwise_strides(shape, operands, np_dtype):
 
 
 # ====================================================================== new memory
-def empty_strided(shape, strides, np_dtype) -> np.ndarray:
+def empty_strided(shape, strides, np_dtype, xp=np) -> np.ndarray:
     """New, uninitialised memory seen with the given shape and strides (in elements): ``torch.empty_strided``.
 
     The memory spans from the first element to the last one: ``1 + sum((size - 1) * stride)``.
@@ -334,12 +340,12 @@ def empty_strided(shape, strides, np_dtype) -> np.ndarray:
             span = 0  # no elements, no memory
             break
         span += (size - 1) * stride
-    return strided_view(np.empty(span, np_dtype), shape, strides, 0)
+    return strided_view(xp.empty(span, np_dtype), shape, strides, 0)
 
 
 def copy_with_strides(array: np.ndarray, strides) -> np.ndarray:
     """A copy of ``array``'s values in new memory laid out with ``strides`` (in elements)."""
-    out = empty_strided(array.shape, strides, array.dtype)
+    out = empty_strided(array.shape, strides, array.dtype, _module_of(array))
     if array.size:
         out[...] = array
     return out
@@ -383,12 +389,12 @@ def get_overlap(a: np.ndarray, b: np.ndarray):
         return "full"
     if (a.base is None and b.base is None) or a.size == 0 or b.size == 0:  # two owners never share memory
         return None
-    if not np.may_share_memory(a, b):  # a quick test of the address ranges
+    if type(a) is not type(b) or not _module_of(a).may_share_memory(a, b):  # a quick test of the address ranges
         return None
     a_strides, b_strides = element_strides(a), element_strides(b)
     if not (is_non_overlapping_and_dense(a.shape, a_strides) and is_non_overlapping_and_dense(b.shape, b_strides)):
         return None
-    a_begin, b_begin = a.__array_interface__["data"][0], b.__array_interface__["data"][0]
+    a_begin, b_begin = data_ptr(a), data_ptr(b)
     a_end, b_end = a_begin + a.nbytes, b_begin + b.nbytes
     if a_begin == b_begin and a_end == b_end:
         return "full" if a_strides == b_strides else "partial"
@@ -404,7 +410,8 @@ def assert_no_internal_overlap(array: np.ndarray) -> None:
 
 def assert_no_partial_overlap(target: np.ndarray, source: np.ndarray) -> None:
     """torch's check before writing ``source`` into ``target`` element by element (``a[1:].add_(a[:-1])``)."""
-    if (target.base is None and source.base is None) or not np.may_share_memory(target, source):
+    if (target.base is None and source.base is None) or type(target) is not type(source) \
+            or not _module_of(target).may_share_memory(target, source):
         return  # the common cases, answered without a further call: in-place ops are hot
     if get_overlap(target, source) == "partial":
         raise RuntimeError(PARTIAL_OVERLAP_MESSAGE)

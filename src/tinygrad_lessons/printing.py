@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from . import dtypes
+from .backend import to_host
 from .tensor import Tensor
 
 __all__ = ["set_printoptions", "get_printoptions"]
@@ -143,9 +144,7 @@ class _Formatter:
 
 # ---------------------------------------------------------------------- the bracketed values
 def _host_values(data, is_floating: bool) -> np.ndarray:
-    """The values as a NumPy array on the CPU; floats (half types too) widen exactly to float64."""
-    if not isinstance(data, np.ndarray):
-        data = data.get()  # a GPU (CuPy) array is copied to the host first
+    """The values (a NumPy array on the CPU); floats (half types too) widen exactly to float64."""
     return data.astype(np.float64) if is_floating else data
 
 
@@ -191,7 +190,7 @@ def _block_str(values, shape: tuple, indent: int, summarize: bool, formatter: _F
 
 def _values_str(t: Tensor, indent: int) -> str:
     """The bracketed values of a non-empty tensor whose text starts ``indent`` columns in."""
-    data = t._data
+    data = to_host(t._data)  # printing reads every value: a GPU tensor is copied to the host first
     summarize = data.size > PRINT_OPTS.threshold
     if summarize:
         if not PRINT_OPTS.edgeitems and data.ndim:

@@ -5,9 +5,9 @@ elements to skip to move one step along it) and a storage offset. Views such as
 ``t.T`` or ``t[1:]`` make a new window onto the same storage, which is why writing
 through a view changes its base.
 
-Here a storage is a 1-D, contiguous NumPy array, and a window is a NumPy array
-built on top of it with explicit strides, so NumPy does the element arithmetic
-and Python keeps the bookkeeping torch does.
+Here a storage is a 1-D, contiguous array (NumPy on the CPU, CuPy on a GPU), and a
+window is an array of the same kind built on top of it with explicit strides, so the
+array library does the element arithmetic and Python keeps the bookkeeping torch does.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ __all__ = ["UntypedStorage", "storage_of", "strided_view", "data_ptr", "contiguo
 
 
 def data_ptr(array) -> int:
-    """Address of an array's first element (what ``Tensor.data_ptr()`` reports)."""
-    return array.__array_interface__["data"][0]
+    """Address of an array's first element (what ``Tensor.data_ptr()`` reports): host or GPU memory."""
+    if isinstance(array, np.ndarray):
+        return array.__array_interface__["data"][0]
+    return array.data.ptr  # a CuPy array: a device pointer
 
 
 def contiguous_strides(shape) -> tuple:
@@ -44,22 +46,35 @@ def storage_of(array: np.ndarray) -> np.ndarray:
     (``from_numpy``) may have gaps; their storage then spans first to last element.
     """
     if array.size == 0:  # an empty storage at the array's own address: storage_offset() is 0
-        return np.lib.stride_tricks.as_strided(array, shape=(0,), strides=(array.itemsize,))
+        return _span(array, 0)
     if array.flags.c_contiguous:
         return array.reshape(-1)
     if any(s < 0 for s in array.strides):
         raise ValueError("arrays with negative strides have no storage: copy them first")
     span = sum((n - 1) * s for n, s in zip(array.shape, array.strides)) // array.itemsize + 1
-    return np.lib.stride_tricks.as_strided(array, shape=(span,), strides=(array.itemsize,))
+    return _span(array, span)
 
 
-def strided_view(storage: np.ndarray, shape, strides, offset: int) -> np.ndarray:
-    """A window onto ``storage``: ``shape``, ``strides`` and ``offset`` in elements."""
+def _span(array, length: int):
+    """``length`` consecutive elements starting at ``array``'s first one (which may have gaps)."""
+    if isinstance(array, np.ndarray):
+        return np.lib.stride_tricks.as_strided(array, shape=(length,), strides=(array.itemsize,), subok=True)
+    return array.__class__((length,), array.dtype, memptr=array.data, strides=(array.itemsize,))
+
+
+def strided_view(storage, shape, strides, offset: int):
+    """A window onto ``storage``: ``shape``, ``strides`` and ``offset`` in elements.
+
+    ``storage`` may be any array whose memory the window stays inside (a tensor's
+    1-D storage, or an array starting where the storage would).
+    """
     itemsize = storage.itemsize
-    return np.ndarray(
-        shape, storage.dtype, buffer=storage, offset=offset * itemsize,
-        strides=tuple(s * itemsize for s in strides),
-    )
+    byte_strides = tuple(s * itemsize for s in strides)
+    if isinstance(storage, np.ndarray):  # NumPy, or the simulated GPU's NumPy subclass
+        return storage.__class__(shape, storage.dtype, buffer=storage, offset=offset * itemsize,
+                                 strides=byte_strides)
+    # CuPy: the same constructor, with a device pointer instead of a buffer
+    return storage.__class__(shape, storage.dtype, memptr=storage.data + offset * itemsize, strides=byte_strides)
 
 
 class UntypedStorage:

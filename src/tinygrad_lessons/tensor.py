@@ -15,6 +15,7 @@ import weakref
 import numpy as np
 
 from . import dtypes
+from .backend import array_module, device_of, to_device, to_host
 from .device import CPU, as_device
 from .dtypes import FROM_NUMPY
 from .layout import is_contiguous
@@ -164,10 +165,23 @@ class Tensor:
         """Nested Python lists of Python numbers (a number for a 0-d tensor)."""
         if self.dtype is dtypes.bfloat16:
             return self._data.astype(np.float32).tolist()
-        return self._data.tolist()
+        return to_host(self._data).tolist()
 
     def numpy(self, *, force=False) -> np.ndarray:
-        """The NumPy array behind this tensor: no copy, so writes show through both ways."""
+        """The NumPy array behind this tensor: no copy, so writes show through both ways.
+
+        Only CPU memory is NumPy memory: a GPU tensor must be copied to the host first
+        (``t.cpu().numpy()``), which is a real, timed copy over the PCIe bus.
+        ``force=True`` does that copy for you (and detaches), as in torch.
+        """
+        if self.device is not CPU:
+            if force:
+                return to_host(self._data).astype(np.float32) if self.dtype is dtypes.bfloat16 else \
+                    to_host(self._data)
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
+                "host memory first."
+            )
         if self.requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
@@ -177,6 +191,8 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if self.device is not CPU:
+            self.numpy()  # raises torch's "can't convert cuda:0 device type tensor to numpy" error
         data = self._data.astype(np.float32) if self.dtype is dtypes.bfloat16 else self._data
         return data if dtype is None else data.astype(dtype)
 
@@ -218,7 +234,7 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild, (np.array(self._data), self.requires_grad))
+        return (_rebuild, (np.array(to_host(self._data)), self.requires_grad, str(self.device)))
 
     # ------------------------------------------------------------------ copies and casts
     def clone(self, *, memory_format=None) -> Tensor:
@@ -239,7 +255,7 @@ class Tensor:
             from .copy_ops import Clone
 
             return Clone.apply(self, True)
-        return _wrap(np.ascontiguousarray(self._data))
+        return _wrap(array_module(self._data).ascontiguousarray(self._data))
 
     # ------------------------------------------------------------------ autograd (chapter 4)
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
@@ -325,19 +341,27 @@ class Tensor:
                     device = as_device(arg)
                 except TypeError:
                     dtype = dtypes.as_dtype(arg)
-        if device is not None:
-            as_device(device)  # the CPU is the only device here; others raise a clear error
+        target = self.device if device is None else as_device(device)  # unknown devices raise a clear error
         same_dtype = dtype is None or dtypes.as_dtype(dtype) is self.dtype
-        if same_dtype and not copy:
+        same_device = target is self.device
+        if same_dtype and same_device and not copy:
             return self
         np_dtype = self._data.dtype if same_dtype else dtypes.as_dtype(dtype).numpy_dtype
+        if not same_device:
+            from .copy_ops import check_dtype_on_device
+
+            check_dtype_on_device(dtypes.FROM_NUMPY[np.dtype(np_dtype)], target)
         if self.requires_grad:  # recorded (ToCopyBackward0); see copy_ops.py
             from .copy_ops import ToCopy
 
-            return ToCopy.apply(self, np_dtype)
+            return ToCopy.apply(self, np_dtype, None if same_device else target)
         from .creation import copy_preserving_layout  # the copy keeps the memory order, as torch's does
 
-        return _wrap(copy_preserving_layout(self._data, np_dtype))
+        if same_device:
+            return _wrap(copy_preserving_layout(self._data, np_dtype))
+        from .copy_ops import copy_to_device
+
+        return _wrap(copy_to_device(self._data, np_dtype, target))
 
     def type(self, dtype=None):
         """Without an argument, torch's type string (``'torch.FloatTensor'``); else a cast."""
@@ -379,7 +403,16 @@ class Tensor:
         return self.to(dtypes.bool)
 
     def cpu(self) -> Tensor:
-        return self.to("cpu")
+        """This tensor in CPU memory (itself if it is there already; else a copy from the GPU)."""
+        return self.to(CPU)
+
+    def cuda(self, device=None, non_blocking=False) -> Tensor:
+        """This tensor in GPU memory (itself if it is there already; else a copy to the GPU)."""
+        return self.to("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
+
+    def get_device(self) -> int:
+        """The GPU index of a CUDA tensor; -1 for a CPU tensor (torch's convention)."""
+        return -1 if self.device.type == "cpu" else self.device.index
 
     # ------------------------------------------------------------------ new_* factories
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
@@ -422,7 +455,7 @@ def _init_from_array(t, data, storage, requires_grad):
     t._data = data
     t._storage = storage
     t.dtype = FROM_NUMPY[data.dtype]
-    t.device = CPU
+    t.device = CPU if type(data) is np.ndarray else device_of(data)
     t.requires_grad = requires_grad
     t.grad = None
     t.grad_fn = None
@@ -432,12 +465,16 @@ def _init_from_array(t, data, storage, requires_grad):
 
 
 def _wrap(data, storage=None, requires_grad=False) -> Tensor:
-    """Make a Tensor around a NumPy array (``storage`` given when it is a view)."""
+    """Make a Tensor around an array (``storage`` given when it is a view).
+
+    The array's type says the device: a NumPy array is CPU memory, a CuPy array (or the
+    simulated GPU's ``SimulatedCudaArray``) GPU memory.
+    """
     t = _new(Tensor)
     t._data = data
     t._storage = storage
     t.dtype = FROM_NUMPY[data.dtype]
-    t.device = CPU
+    t.device = CPU if type(data) is np.ndarray else device_of(data)
     t.requires_grad = requires_grad
     t.grad = None
     t.grad_fn = None
@@ -447,7 +484,9 @@ def _wrap(data, storage=None, requires_grad=False) -> Tensor:
     return t
 
 
-def _rebuild(data, requires_grad):
+def _rebuild(data, requires_grad, device="cpu"):
+    if device != "cpu":
+        data = to_device(data, as_device(device))
     return _wrap(data, requires_grad=requires_grad)
 
 

@@ -1,0 +1,214 @@
+"""Array backends: which array library holds a tensor's memory.
+
+A tensor's values live in an *array*: a NumPy array for the CPU, a CuPy array for an
+NVIDIA GPU. CuPy copies NumPy's API, so every operation in this library is written
+**once**, against an *array module* ``xp`` chosen from its input::
+
+    xp = array_module(x)          # numpy for a CPU array, cupy for a GPU one
+    return xp.exp(x - xp.max(x))  # the same line runs on either device
+
+This is how PyTorch works too: one operator definition, dispatched to a CPU or a
+CUDA kernel by the device of its inputs.
+
+**The simulated GPU.** CI machines (and many laptops) have no NVIDIA GPU. With the
+environment variable ``TINYGRAD_LESSONS_SIMULATE_CUDA=1`` set before import, the
+``cuda`` device exists anyway: its memory is NumPy memory of a marked type,
+:class:`SimulatedCudaArray`, and its array module, :data:`simulated`, makes every new
+array of that type. All the device rules hold (mixing devices is an error,
+``.numpy()`` refuses, copies happen on ``.to()``), so device code can be tested on
+the CPU. A slip that would break on a real GPU — making a result with ``np.empty``
+instead of ``xp.empty``, say — drops the mark, and the result lands on the CPU,
+where a device test sees it.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+
+import numpy as np
+
+from .device import CPU, cuda_device
+
+__all__ = ["array_module", "module_for", "device_of", "to_device", "to_host", "cupy", "simulating",
+           "SimulatedCudaArray", "simulated", "simulate_cuda", "cuda_unavailable_error"]
+
+SIMULATE_ENV = "TINYGRAD_LESSONS_SIMULATE_CUDA"
+
+try:  # CuPy is optional: without it the library is CPU-only (or simulated)
+    import cupy
+except ImportError:  # pragma: no cover - depends on the machine
+    cupy = None
+except Exception:  # noqa: BLE001 - a broken CUDA install must not break `import tinygrad_lessons`
+    cupy = None
+
+
+_SIMULATING = os.environ.get(SIMULATE_ENV, "") not in ("", "0", "false", "False")
+
+
+def simulating() -> bool:
+    """True when the ``cuda`` device is the simulated one."""
+    return _SIMULATING
+
+
+def simulate_cuda(enabled: bool = True) -> None:
+    """Switch the simulated CUDA device on (or off) at run time, e.g. from a notebook.
+
+    The same as starting Python with ``TINYGRAD_LESSONS_SIMULATE_CUDA=1``. Tensors already
+    made keep the memory they have; make new ones after switching.
+    """
+    global _SIMULATING
+    _SIMULATING = bool(enabled)
+
+
+_REAL_GPU = None
+
+
+def real_gpu_available() -> bool:
+    """True when CuPy is installed and sees at least one NVIDIA GPU (asked once, then remembered)."""
+    global _REAL_GPU
+    if _REAL_GPU is None:
+        try:
+            _REAL_GPU = cupy is not None and cupy.cuda.runtime.getDeviceCount() > 0
+        except Exception:  # noqa: BLE001 - no driver, no device: CuPy raises CUDARuntimeError
+            _REAL_GPU = False
+    return _REAL_GPU
+
+
+# ---------------------------------------------------------------------- the simulated GPU
+class SimulatedCudaArray(np.ndarray):
+    """NumPy memory standing in for GPU memory: same values, a different type.
+
+    Operations on such arrays return arrays of the same type (as CuPy's do), and
+    0-d results stay 0-d arrays instead of becoming NumPy scalars (CuPy never
+    returns scalars either).
+    """
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        if type(array) is not SimulatedCudaArray:
+            array = array.view(SimulatedCudaArray)
+        return array
+
+    def get(self):
+        """A host (NumPy) copy, as ``cupy.ndarray.get()`` gives."""
+        return np.array(self.view(np.ndarray))
+
+
+def _on_sim(array):
+    return array.view(SimulatedCudaArray) if isinstance(array, np.ndarray) else np.asarray(array).view(
+        SimulatedCudaArray)
+
+
+def _sim_maker(numpy_function):
+    def make(*args, **kwargs):
+        return _on_sim(numpy_function(*args, **kwargs))
+
+    make.__name__ = numpy_function.__name__
+    make.__doc__ = f"``numpy.{numpy_function.__name__}``, on the simulated GPU."
+    return make
+
+
+def _sim_asarray(a, dtype=None, order=None):
+    """Like ``cupy.asarray``: host data is *copied* to the device; device arrays pass through."""
+    if isinstance(a, SimulatedCudaArray):
+        return a if dtype is None or a.dtype == dtype else a.astype(dtype)
+    if isinstance(a, np.ndarray):  # host memory: a new device copy, never an alias
+        return np.array(a, dtype=dtype, order=order or "K").view(SimulatedCudaArray)
+    return np.asarray(a, dtype=dtype, order=order).view(SimulatedCudaArray)
+
+
+def _sim_asnumpy(a):
+    return np.array(a.view(np.ndarray)) if isinstance(a, SimulatedCudaArray) else np.asarray(a)
+
+
+class _SimulatedModule(types.ModuleType):
+    """The array module of the simulated GPU: NumPy, except that what it makes is device memory."""
+
+    def __getattr__(self, name):  # everything not overridden below is NumPy's own
+        value = getattr(np, name)
+        setattr(self, name, value)
+        return value
+
+
+simulated = _SimulatedModule("tinygrad_lessons.backend.simulated", "NumPy posing as CuPy (see SimulatedCudaArray).")
+for _name in ("empty", "zeros", "ones", "full", "arange", "linspace", "eye", "array", "ascontiguousarray",
+              "empty_like", "zeros_like", "ones_like", "full_like", "frombuffer", "tri", "identity"):
+    setattr(simulated, _name, _sim_maker(getattr(np, _name)))
+simulated.asarray = _sim_asarray
+simulated.asnumpy = _sim_asnumpy
+simulated.ndarray = SimulatedCudaArray
+
+
+# ---------------------------------------------------------------------- dispatch
+def array_module(array):
+    """The array module (``numpy``, ``cupy`` or :data:`simulated`) that owns ``array``.
+
+    The one question every operation asks first. Cheap: an exact type check
+    answers it for CPU arrays.
+    """
+    kind = type(array)
+    if kind is np.ndarray:
+        return np
+    if kind is SimulatedCudaArray:
+        return simulated
+    if cupy is not None and kind is cupy.ndarray:
+        return cupy
+    return np  # Python numbers, NumPy scalars
+
+
+def module_for(device):
+    """The array module for tensors on ``device`` (a :class:`~tinygrad_lessons.device` from ``as_device``)."""
+    if device.type == "cpu":
+        return np
+    return simulated if _SIMULATING else cupy
+
+
+def device_of(array):
+    """The device an array's memory is on (``cpu``, or ``cuda:N``)."""
+    kind = type(array)
+    if kind is np.ndarray:
+        return CPU
+    if kind is SimulatedCudaArray:
+        return cuda_device(0)
+    if cupy is not None and kind is cupy.ndarray:
+        return cuda_device(array.device.id)
+    return CPU
+
+
+def to_device(array, device):
+    """``array``'s values in memory on ``device``: a copy whenever the device changes."""
+    if device.type == "cpu":
+        return to_host(array)
+    if _SIMULATING:
+        return _sim_asarray(array)
+    with cupy.cuda.Device(device.index or 0):
+        return cupy.asarray(array)
+
+
+def to_host(array) -> np.ndarray:
+    """``array``'s values as a NumPy array (copied off a GPU; unchanged if already on the CPU)."""
+    kind = type(array)
+    if kind is np.ndarray:
+        return array
+    if kind is SimulatedCudaArray:
+        return np.array(array.view(np.ndarray))
+    if cupy is not None and kind is cupy.ndarray:
+        return array.get()
+    return np.asarray(array)
+
+
+def cuda_unavailable_error() -> RuntimeError:
+    """What to say when CUDA is asked for and there is none: what is missing and what to do."""
+    if cupy is None:
+        missing = "CuPy is not installed, so tinygrad_lessons cannot reach a GPU"
+        todo = ("On a machine with an NVIDIA GPU: pip install 'tinygrad_lessons[gpu]' (CuPy for CUDA 12; see the "
+                "README for other CUDA versions).")
+    else:
+        missing = "no NVIDIA GPU was found (CuPy is installed, but it sees no CUDA device)"
+        todo = "Check `nvidia-smi`; the GPU driver must be installed and a GPU visible."
+    return RuntimeError(
+        f"CUDA is not available: {missing}. {todo} In Google Colab: Runtime › Change runtime type › "
+        f"T4 GPU, then run the notebook again. To practise device code without a GPU, set the environment "
+        f"variable {SIMULATE_ENV}=1 before importing tinygrad_lessons (a simulated CUDA device), or use "
+        "device='cpu'."
+    )

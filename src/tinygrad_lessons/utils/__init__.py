@@ -1,0 +1,5 @@
+"""``tl.utils``: helpers around the library (``utils.benchmark`` for honest timings)."""
+
+from . import benchmark
+
+__all__ = ["benchmark"]
