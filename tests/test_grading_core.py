@@ -352,7 +352,7 @@ def test_check_saves_then_use_mine_plugs_in_then_use_reference_restores(tmp_path
     saved = tmp_path / "mine" / "ch1.infer_dtype.py"
     assert saved.is_file() and "def my_infer_dtype_standalone" in saved.read_text()
     saved.write_text(saved.read_text().replace("def my_infer_dtype_standalone", "def infer_dtype"))
-    assert use_mine() == {"ch1.infer_dtype": True}
+    assert use_mine(1) == {"ch1.infer_dtype": True}
     assert "using your infer_dtype (ch1.infer_dtype) as tl.creation.infer_dtype" in capsys.readouterr().out
     assert creation.infer_dtype is not original
     assert tl.tensor([1, 2.5]).dtype is tl.float32 and tl.tensor([True]).dtype is tl.bool
