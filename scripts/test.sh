@@ -11,4 +11,10 @@ fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 "$VENV/bin/python" -m ruff check src tests bench scripts
-exec "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-auto}" "$@"
+# The notebook tests start kernels and JupyterLab: keep Jupyter's, IPython's and matplotlib's files
+# out of $HOME, in a folder removed afterwards.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+export JUPYTER_CONFIG_DIR="$scratch/jupyter-config" JUPYTER_DATA_DIR="$scratch/jupyter-data" \
+    IPYTHONDIR="$scratch/ipython" MPLCONFIGDIR="$scratch/matplotlib"
+"$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-auto}" "$@"
