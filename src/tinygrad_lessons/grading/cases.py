@@ -323,7 +323,8 @@ def run_case(exercise, fn, case: Case, *, guarded: bool = True) -> Outcome:
                 if itself is not None:  # check("...", tl.full_like): the library's function itself
                     guard.calls.append(itself)
                     raise ForbiddenCall(f"this exercise asks you to write {exercise.function} yourself")
-                result = fn(*args, **kwargs)
+                call = getattr(exercise, "call", None)
+                result = call(fn, *args, **kwargs) if call is not None else fn(*args, **kwargs)
                 if exercise.collect is not None:
                     result = exercise.collect(result)
             except Exception as error:

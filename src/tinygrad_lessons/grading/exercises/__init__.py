@@ -45,6 +45,9 @@ class Exercise:
     passing learner implementation can replace the library's; ``adapt(mine, original)`` wraps it first
     when the library needs more than the exercise asks. ``torch_oracle(torch, *args, **kwargs)``: the
     same computation in PyTorch, which the test suite holds every expected output against.
+    ``call(obj, *args, **kwargs)``: how a check uses what the learner hands in, when that is not a
+    function to call with the case's arguments (a ``tl.Function`` class to apply and run backward
+    through, say); it runs under the same guard, and returns what is compared.
     """
 
     name: str
@@ -60,6 +63,7 @@ class Exercise:
     collect: Callable | None = None
     pure: bool = True
     torch_oracle: Callable | None = None
+    call: Callable | None = None
 
     @property
     def chapter(self) -> int:
