@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import tinygrad_lessons as tl
 from parity import (
     DTYPE_PAIRS,
+    TEST_DEVICE,
     assert_matches,
     assert_same_error,
     pair_from_numpy,
@@ -509,6 +510,8 @@ def test_setitem_through_views_changes_the_base():
                                           (tl.int64, True), (tl.float16, 1e10), (tl.bfloat16, 1e300),
                                           (tl.float32, float("inf")), (tl.int8, -128)])
 def test_setitem_converts_numbers_like_torch(dtype, value):
+    if dtype is tl.bfloat16 and TEST_DEVICE != "cpu":
+        pytest.skip("no bfloat16 on the GPU (CuPy has none)")
     ours, theirs = pair_from_numpy(np.zeros(3), (dtype, parity_dtype(dtype)))
     ours[0] = value
     theirs[0] = value
@@ -567,11 +570,14 @@ def test_setitem_into_expanded_memory():
                       lambda: theirs.__setitem__((slice(None), 0), 1.0), match_message=True)
     ours[0] = 9.0
     theirs[0] = 9.0
+    # both writes land on one element: the last one wins on the CPU; on a GPU which one wins is undefined (in torch
+    # too), so there the two values are the same
+    values = [4.0, 5.0] if TEST_DEVICE == "cpu" else [5.0, 5.0]
     with pytest.warns(UserWarning):
-        ours[[0, 1], 1] = tl.tensor([4.0, 5.0])
+        ours[[0, 1], 1] = tl.tensor(values)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs[[0, 1], 1] = torch.tensor([4.0, 5.0])
+        theirs[[0, 1], 1] = torch.tensor(values)
     assert_exact(ours, theirs)
 
 
@@ -612,6 +618,8 @@ def test_where_promotes_like_torch():
     m_o, m_t = pair_from_numpy(np.array([True, False]), BOOL[0])
     for x, y in [(1, 0), (1.0, 0), (True, False), (tl.float16, 2.5), (tl.int32, 2.5), (tl.bfloat16, tl.float16),
                  (tl.uint8, -1), (tl.int32, "f64 0-d")]:
+        if x is tl.bfloat16 and TEST_DEVICE != "cpu":
+            continue  # no bfloat16 on the GPU (CuPy has none)
         def make(v, L):
             if v == "f64 0-d":
                 return L.tensor(2.5, dtype=L.float64)
@@ -923,3 +931,84 @@ def test_module_level_functions():
                  "index_select", "take"]:
         assert getattr(tl, name) is getattr(indexing, name)
         assert name in indexing.__all__
+
+
+# ---------------------------------------------------------------------- devices (the simulated GPU in CI)
+@pytest.fixture
+def cuda():
+    """A CUDA device for one test: the real GPU if there is one, else the simulated one, switched on."""
+    was = tl.backend.simulating()
+    if not tl.backend.real_gpu_available():
+        tl.backend.simulate_cuda(True)
+    yield tl.device("cuda", 0)
+    tl.backend.simulate_cuda(was)
+
+
+def _gpu_and_cpu(shape=(3, 4)):
+    host = tl.arange(float(math.prod(shape)), device="cpu").reshape(shape)
+    return host.cuda(), host
+
+
+def test_a_gpu_tensor_takes_indices_from_the_cpu(cuda):
+    """As in torch: CPU index tensors, masks, lists and NumPy arrays are copied to the indexed tensor's GPU."""
+    gpu, host = _gpu_and_cpu()
+    index, mask = tl.tensor([0, 2, 2], device="cpu"), tl.tensor([True, False, True], device="cpu")
+    for item in [index, mask, (index, tl.tensor([1, 3, 0], device="cpu")), [0, 2], np.array([2, 0]), (Ellipsis, index),
+                 host > 4, (mask, slice(1, None)), (None, index, 1)]:
+        out = gpu[item]
+        assert out.device == cuda and type(out._data) is not np.ndarray, item
+        assert out.tolist() == host[item].tolist(), item
+    with pytest.raises(RuntimeError, match=r"indices should be either on cpu or on the same device as the indexed "
+                                           r"tensor \(cpu\)"):
+        host[index.cuda()]
+
+
+def test_writing_into_a_gpu_tensor_from_the_cpu(cuda):
+    gpu, host = _gpu_and_cpu()
+    index, mask = tl.tensor([0, 2], device="cpu"), tl.tensor([True, False, True], device="cpu")
+    for target in (gpu, host):  # the same writes, the same result
+        target[1] = tl.tensor([1.0, 2.0, 3.0, 4.0], device="cpu")  # a view: copy_ crosses devices
+        target[index] = tl.tensor(7.0, device="cpu")  # a 0-d value is copied over
+        target[mask.to(target.device), 0] = tl.tensor([5.0], device="cpu")  # one CPU number through one mask
+    assert gpu.device == cuda and gpu.tolist() == host.tolist()
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        gpu[index] = tl.ones(2, 4, device="cpu")
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, i: x.gather(1, i.reshape(2, 1)), lambda x, i: x.index_select(0, i), lambda x, i: x.take(i),
+    lambda x, i: x.masked_fill(i.reshape(2, 1) > 0, 1.0), lambda x, i: x.clone().masked_fill_(i.reshape(2, 1) > 0, 1.0),
+    lambda x, i: x.clone().scatter_(1, i.reshape(2, 1), 1.0), lambda x, i: x.scatter(1, i.reshape(2, 1), 1.0),
+    lambda x, i: x.clone().scatter_add_(1, i.reshape(2, 1), x[:, :1].clone()),
+    lambda x, i: tl.where(i.reshape(2, 1) > 0, x, 0.0),
+])
+def test_other_index_functions_want_one_device(cuda, call):
+    gpu = tl.zeros(2, 3, device="cuda")
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        call(gpu, tl.tensor([0, 1], device="cpu"))
+    assert call(gpu, tl.tensor([0, 1], device="cuda")).device == cuda
+
+
+def test_scatter_combines_repeated_positions_alike_on_both_devices(cuda):
+    """CuPy's ufunc.at only adds floats: integer/bool adds and every multiply take another way (``_combine_at``)."""
+    index = tl.tensor([[0, 0, 2, 0], [1, 1, 1, 1]], device="cpu")
+    for dtype in (tl.int64, tl.int32, tl.uint8, tl.int8, tl.bool, tl.float16, tl.float32):
+        host = tl.full((2, 3), 3, dtype=dtype, device="cpu")
+        src = (tl.arange(8, device="cpu").reshape(2, 4) * 37).to(dtype)
+        expected = torch.full((2, 3), 3, dtype=parity_dtype(dtype)).scatter_add(
+            1, torch.tensor(index.tolist()), (torch.arange(8).reshape(2, 4) * 37).to(parity_dtype(dtype)))
+        for x in (host, host.cuda()):
+            out = x.scatter_add(1, index.to(x.device), src.to(x.device))
+            assert out.device == x.device and out.tolist() == expected.tolist(), (dtype, x.device)
+        if dtype is not tl.bool:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # (torch's deprecation of reduce= with a tensor src)
+                on_cpu = host.scatter(1, index, src, reduce="multiply")
+                on_gpu = host.cuda().scatter(1, index.cuda(), src.cuda(), reduce="multiply")
+            assert on_gpu.device == cuda and on_gpu.tolist() == on_cpu.tolist(), dtype
+
+
+def test_gradients_through_cpu_indices_land_on_the_gpu(cuda):
+    w = tl.arange(15.0, device="cuda").reshape(5, 3).requires_grad_()
+    (w[tl.tensor([0, 0, 4], device="cpu")] * 2).sum().backward()
+    assert w.grad.device == cuda and w.grad.tolist() == [[4.0] * 3, [0.0] * 3, [0.0] * 3, [0.0] * 3, [2.0] * 3]

@@ -370,7 +370,7 @@ def test_gradcheck_can_fail():
 
     def overwrite(ctx, values, shape, indices):  # assignment instead of np.add.at: repeats lose gradient
         ctx.indices = indices
-        out = np.zeros(shape, values.dtype)
+        out = tl.backend.array_module(values).zeros(shape, values.dtype)  # (NumPy's or, on a GPU, CuPy's)
         out[indexing._numpy_index(indices)] = values
         return out
 

@@ -30,7 +30,8 @@ import numpy as np
 
 from .device import CPU, cuda_device
 
-__all__ = ["array_module", "module_for", "device_of", "to_device", "to_host", "cupy", "simulating",
+__all__ = ["array_module", "module_for", "device_of", "to_device", "to_host", "array_of", "array_module_of",
+           "from_array", "cupy", "simulating",
            "SimulatedCudaArray", "simulated", "simulate_cuda", "cuda_unavailable_error"]
 
 SIMULATE_ENV = "TINYGRAD_LESSONS_SIMULATE_CUDA"
@@ -124,10 +125,56 @@ def _sim_asnumpy(a):
 class _SimulatedModule(types.ModuleType):
     """The array module of the simulated GPU: NumPy, except that what it makes is device memory."""
 
-    def __getattr__(self, name):  # everything not overridden below is NumPy's own
-        value = getattr(np, name)
+    _source = np
+
+    def __getattr__(self, name):  # everything not overridden below is NumPy's own...
+        value = getattr(self._source, name)
+        if isinstance(value, types.ModuleType):  # xp.linalg, xp.fft...
+            sub = _SimulatedModule(f"{self.__name__}.{name}", value.__doc__)
+            sub._source = value
+            value = sub
+        elif callable(value) and not isinstance(value, (type, np.ufunc)):  # (ufuncs keep the mark themselves)
+            value = _sim_function(value)  # ...but what its functions return is device memory, as with CuPy
         setattr(self, name, value)
         return value
+
+
+def _sim_function(function):
+    """A NumPy function whose array results are device memory, as CuPy's are.
+
+    Some NumPy functions (``where``, ``concatenate``, ``nonzero``, a full ``argmax``...) return
+    plain arrays or scalars even for ``SimulatedCudaArray`` input. CuPy refuses host arrays as
+    input, and so does this: a host array reaching ``xp.f`` is a slip a real GPU would reject.
+    """
+    def call(*args, **kwargs):
+        with np.errstate(all="ignore"):  # CuPy never warns (overflow in a cast, 0/0...), nor does torch
+            result = function(*args, **kwargs)
+        marked = _mark(result)
+        if marked is not result and any(_is_host_array(a) for a in args):
+            raise TypeError(f"{function.__name__}() was given a NumPy (host) array on the simulated GPU; CuPy "
+                            "would refuse it too: move it with backend.to_device / xp.asarray first")
+        return marked
+
+    call.__name__ = getattr(function, "__name__", "function")
+    call.__doc__ = function.__doc__
+    return call
+
+
+def _is_host_array(value) -> bool:
+    if type(value) is np.ndarray:
+        return value.ndim > 0
+    return type(value) in (list, tuple) and any(type(v) is np.ndarray and v.ndim > 0 for v in value)
+
+
+def _mark(result):
+    """``result`` with its plain arrays (and NumPy scalars) turned into device memory."""
+    if type(result) is np.ndarray or isinstance(result, np.generic):
+        return _on_sim(result)
+    if isinstance(result, (tuple, list)) and any(type(r) is np.ndarray or isinstance(r, np.generic)
+                                                 for r in result):
+        marked = [_mark(r) for r in result]
+        return type(result)(*marked) if hasattr(result, "_fields") else type(result)(marked)
+    return result
 
 
 simulated = _SimulatedModule("tinygrad_lessons.backend.simulated", "NumPy posing as CuPy (see SimulatedCudaArray).")
@@ -196,6 +243,55 @@ def to_host(array) -> np.ndarray:
         return array.get()
     return np.asarray(array)
 
+
+
+# ---------------------------------------------------------------------- a tensor's array, and back
+def array_of(tensor):
+    """The array holding ``tensor``'s values, without a copy: a NumPy array for a CPU tensor, a CuPy
+    array (or the simulated GPU's :class:`SimulatedCudaArray`) for a ``cuda`` one.
+
+    The way to write a device-generic function (chapter 5)::
+
+        a = array_of(t)              # the memory, wherever it lives
+        xp = array_module(a)         # numpy or cupy: the module that can compute on it
+        out = xp.exp(a - a.max())    # computed where the data is: nothing crosses the bus
+        return from_array(out)       # a tensor on t's device
+
+    Writes show through both ways, as with ``t.numpy()`` (which refuses GPU memory). In PyTorch
+    the same zero-copy bridge to CuPy is ``cupy.asarray(t)`` and ``torch.as_tensor(cupy_array)``.
+    """
+    from .tensor import Tensor
+
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"array_of() expects a tensor, got {type(tensor).__name__}")
+    return tensor._data
+
+
+def array_module_of(tensor):
+    """The array module that computes on ``tensor``'s memory: ``array_module(array_of(tensor))``.
+
+    (``array_module`` takes an *array*; given a tensor it would answer ``numpy`` whatever its device.)
+    """
+    return array_module(array_of(tensor))
+
+
+def from_array(array):
+    """A tensor that *shares* ``array``'s memory, on the array's device: ``from_numpy`` for every device.
+
+    A NumPy array gives a CPU tensor, a CuPy array (or a simulated-GPU array) a ``cuda`` tensor;
+    a NumPy scalar (what a full NumPy reduction returns) becomes a 0-d CPU tensor. Dtypes and
+    strides must be ones a tensor can have (no negative strides), as for ``from_numpy``.
+    """
+    from .creation import _check_numpy_array
+    from .tensor import _wrap
+
+    if isinstance(array, np.generic):
+        array = np.asarray(array)
+    if not (isinstance(array, np.ndarray) or (cupy is not None and isinstance(array, cupy.ndarray))):
+        raise TypeError(f"from_array() expects a NumPy or CuPy array, got {type(array).__name__} "
+                        "(make one with xp.asarray)")
+    _check_numpy_array(array)
+    return _wrap(array)
 
 def cuda_unavailable_error() -> RuntimeError:
     """What to say when CUDA is asked for and there is none: what is missing and what to do."""

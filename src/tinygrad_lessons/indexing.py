@@ -32,6 +32,13 @@ it came from; ``scatter``'s overwritten values get none. Writes (``t[i] = v``,
 ``masked_fill_``, ``scatter_``, ``scatter_add_``) on a tensor autograd watches are
 recorded as nodes too, under torch's rules for in-place ops (``_records_inplace``).
 
+**Devices.** Everything here runs on the array module of the indexed tensor (NumPy or
+CuPy). As in torch, ``gpu_tensor[cpu_index]`` is allowed (the index is copied to the GPU,
+masks too), ``cpu_tensor[gpu_index]`` is not, and the other functions want all their
+tensors on one device. CuPy's ``ufunc.at`` only adds floating point numbers, so integer
+``scatter_add`` and every ``scatter(reduce='multiply')`` sort the writes by position and
+combine them with plain indexing (``_combine_at``), on either device.
+
 We read the index ourselves instead of handing it to NumPy because torch differs
 from NumPy in details a learner can see: the stride of a dimension added by
 ``None``, negative steps (refused: torch strides are never negative), its error
@@ -48,9 +55,9 @@ import warnings
 import numpy as np
 
 from . import dtypes
+from .backend import array_module, device_of, to_device
 from .creation import tensor as _tensor_from_data
-from .creation import zeros as _zeros
-from .function import Function
+from .function import Function, device_mismatch_error
 from .grad_mode import STATE
 from .layout import (
     assert_no_internal_overlap,
@@ -176,7 +183,7 @@ def _bad_value(array, low, high):
     if array.min() >= low and array.max() < high:
         return None
     flat = array.reshape(-1)
-    return int(flat[np.flatnonzero((flat < low) | (flat >= high))[0]])
+    return int(flat[array_module(flat).flatnonzero((flat < low) | (flat >= high))[0]])
 
 
 # ---------------------------------------------------------------------- reading an index
@@ -199,13 +206,16 @@ def _index_items(index) -> tuple:
 
 
 def _sequence_index(seq) -> np.ndarray:
-    """A list (or NumPy array) used as an index: a boolean mask if it holds only bools, else int64."""
+    """A list (or NumPy array) used as an index: a boolean mask if it holds only bools, else int64.
+
+    Made in CPU memory, as torch makes it; ``_parse_index`` copies it to the indexed tensor's device.
+    """
     if isinstance(seq, np.ndarray):
         array = seq
     elif len(seq) == 0:
         return np.zeros(0, np.int64)
     else:
-        array = _tensor_from_data(seq)._data
+        array = _tensor_from_data(seq, device="cpu")._data
     if array.dtype == np.bool_:
         return array
     if array.dtype == np.uint8:
@@ -257,23 +267,25 @@ def _check_slice(item: slice) -> None:
             raise ValueError("step must be greater than zero")
 
 
-def _parse_index(shape, items):
-    """Split a torch index into a NumPy basic index (for the view) and the advanced indices.
+def _parse_index(x, items):
+    """Split a torch index into a NumPy basic index (for the view of array ``x``) and the advanced indices.
 
     Returns ``(view_index, advanced)``. ``view_index`` is a tuple of ints, slices and
     ``None`` that NumPy's basic indexing understands (``...`` already expanded);
     ``advanced`` lists ``(dim, array)`` pairs: an int64/int32 array or a boolean mask
-    indexing dimension ``dim`` *of the view*. A Python bool adds a size-1
+    indexing dimension ``dim`` *of the view*, on ``x``'s device. A Python bool adds a size-1
     dimension, indexed by ``[0]`` (True) or ``[]`` (False), as torch does.
     """
+    shape = x.shape
     items = [_convert_item(item) for item in items]
     ndim = len(shape)
     specified = 0  # dimensions of the tensor the items consume
     for item in items:
-        if item.__class__ is np.ndarray:
-            specified += item.ndim if item.dtype == np.bool_ else 1
-        elif item is not None and item is not Ellipsis and item.__class__ is not bool:
+        cls = item.__class__
+        if cls is int or cls is slice:
             specified += 1
+        elif item is not None and item is not Ellipsis and cls is not bool:  # an index array
+            specified += item.ndim if item.dtype == np.bool_ else 1
     if specified > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     view_index = []
@@ -297,7 +309,7 @@ def _parse_index(shape, items):
             src += skip
         elif cls is bool:
             view_index.append(None)
-            advanced.append((dim, np.zeros(int(item), np.int64)))
+            advanced.append((dim, array_module(x).zeros(int(item), np.int64)))
             dim += 1
             view_ndim += 1
         elif src >= ndim:
@@ -317,10 +329,21 @@ def _parse_index(shape, items):
         else:  # an index array: one dimension, or a mask's ndim dimensions
             width = item.ndim if item.dtype == np.bool_ else 1
             view_index.extend([_ALL] * width)
-            advanced.append((dim, item))
+            advanced.append((dim, _index_on_device_of(x, item)))
             dim += width
             src += width
     return tuple(view_index), advanced
+
+
+def _index_on_device_of(x, array):
+    """An index array on the device of ``x``: torch copies CPU indices (and masks) to a GPU tensor's device,
+    but refuses GPU indices for a CPU tensor."""
+    xp = array_module(x)
+    if array_module(array) is xp:
+        return array
+    if xp is np:
+        raise RuntimeError("indices should be either on cpu or on the same device as the indexed tensor (cpu)")
+    return to_device(array, device_of(x))
 
 
 def _changes_view(view_index) -> bool:
@@ -336,7 +359,7 @@ def _integer_indices(shape, advanced) -> tuple:
                 if dim + j >= len(shape) or n != shape[dim + j]:
                     raise IndexError(f"The shape of the mask {list(array.shape)} at index {j} does not match the "
                                      f"shape of the indexed tensor {list(shape)} at index {dim + j}")
-            for j, positions in enumerate(np.nonzero(array)):
+            for j, positions in enumerate(array_module(array).nonzero(array)):
                 per_dim[dim + j] = positions
         else:
             per_dim[dim] = array
@@ -486,7 +509,7 @@ class BasicIndexBackward(Function):
     @staticmethod
     def forward(ctx, grad, shape, index):
         ctx.index, ctx.shape = index, shape
-        out = np.zeros(shape, grad.dtype)
+        out = array_module(grad).zeros(shape, grad.dtype)
         out[index] = grad  # NumPy picks the same elements (the strides of None dims don't matter here)
         return out
 
@@ -500,14 +523,16 @@ class BasicIndexBackward(Function):
 
 
 def _basic_view(x, index):
-    """``x[index]`` (ints, slices, None) as a NumPy view with torch's strides and offset."""
+    """``x[index]`` (ints, slices, None) as a view of array ``x`` with torch's strides and offset."""
     if None not in index:
         view = x[index + (Ellipsis,)]  # the Ellipsis keeps x[0, 0] a 0-d view rather than a NumPy scalar
         if view.size:  # NumPy agrees with torch, except for empty slices (it resets their start and step)
             return view
     shape, strides, offset = _view_geometry(x, index)
+    if not isinstance(x, np.ndarray):  # CuPy: the same memory, from a device pointer moved by the offset
+        return x.__class__(tuple(shape), x.dtype, memptr=x.data + offset, strides=tuple(strides))
     if x.flags.c_contiguous and 0 not in shape:  # x's memory is a block NumPy takes as a buffer: the fast way
-        return np.ndarray(shape, x.dtype, buffer=x, offset=offset, strides=strides)
+        return x.__class__(shape, x.dtype, buffer=x, offset=offset, strides=strides)
     return _window(x, shape, strides, offset)
 
 
@@ -548,13 +573,14 @@ class _Memory:
 
 
 def _window(x, shape, strides, offset):
-    """A NumPy view of ``x``'s memory with this shape, strides and offset (all in bytes)."""
+    """A NumPy view of ``x``'s memory with this shape, strides and offset (all in bytes), of ``x``'s array type."""
     interface = dict(x.__array_interface__)
     interface["data"] = (interface["data"][0] + offset, interface["data"][1])
     interface["shape"] = tuple(shape)
     interface["strides"] = tuple(strides)
     interface.pop("descr", None)
-    return np.asarray(_Memory(interface, x)).view(x.dtype)
+    view = np.asarray(_Memory(interface, x)).view(x.dtype)
+    return view if x.__class__ is np.ndarray else view.view(x.__class__)  # (the simulated GPU's arrays)
 
 
 class AdvancedIndex(Function):
@@ -571,7 +597,7 @@ class AdvancedIndex(Function):
         size = math.prod(shape)
         _check_index_bounds(x.shape, indices, index_shape, size)
         if size == 0:
-            return empty_strided(shape, strides, x.dtype)
+            return empty_strided(shape, strides, x.dtype, array_module(x))
         return _in_layout(x[_numpy_index(indices)], strides)
 
     @staticmethod
@@ -581,11 +607,12 @@ class AdvancedIndex(Function):
 
 
 class IndexPutAccumulate(Function):
-    """Zeros of ``shape`` with ``values`` *added* at the advanced ``indices`` (``np.add.at``).
+    """Zeros of ``shape`` with ``values`` *added* at the advanced ``indices`` (``xp.add.at``).
 
     The gradient of reading at positions: ``zeros.index_put_(indices, grad, accumulate=True)``
     in torch. A plain assignment ``out[indices] = values`` would keep only one of the values
-    sent to a repeated position; ``np.add.at`` adds them all. Its own backward reads at the
+    sent to a repeated position; ``add.at`` adds them all (NumPy's, or CuPy's atomic adds:
+    gradients are floating point, which CuPy's ``add.at`` takes). Its own backward reads at the
     same positions again, so higher-order gradients work. The subclasses below only carry
     the names torch gives this node after the ops whose backward it is.
     """
@@ -595,8 +622,9 @@ class IndexPutAccumulate(Function):
     @staticmethod
     def forward(ctx, values, shape, indices):
         ctx.indices = indices
-        out = np.zeros(shape, values.dtype)
-        np.add.at(out, _numpy_index(indices), values)
+        xp = array_module(values)
+        out = xp.zeros(shape, values.dtype)
+        xp.add.at(out, _numpy_index(indices), values)
         return out
 
     @staticmethod
@@ -639,7 +667,7 @@ def getitem(self, index):
             raise IndexError("slice() cannot be applied to a 0-dim tensor.")
         _check_slice(index)
         return BasicIndex.apply(self, (index,), True)
-    view_index, advanced = _parse_index(self._data.shape, _index_items(index))
+    view_index, advanced = _parse_index(self._data, _index_items(index))
     if not advanced:
         return BasicIndex.apply(self, view_index, False)
     view = BasicIndex.apply(self, view_index, False) if _changes_view(view_index) else self
@@ -692,7 +720,7 @@ def _copy_into(target: np.ndarray, value) -> None:
     if source.ndim and source.shape != target.shape:
         source = source.reshape(_strip_leading_ones(source.shape))
         _check_expandable(source.shape, target.shape, value.dtype)
-        source = np.broadcast_to(source, target.shape)
+        source = array_module(source).broadcast_to(source, target.shape)
     if source.ndim:
         assert_no_partial_overlap(target, source)
     if source.dtype == target.dtype:
@@ -722,7 +750,7 @@ def _index_put(target: np.ndarray, advanced, value) -> None:
     arrays = [a for a in indices if a is not None]
     index_shape = _broadcast_indices(arrays)
     shape = _advanced_shape(target.shape, indices, index_shape)
-    if value.__class__ is np.ndarray:
+    if not isinstance(value, np.generic):  # an array (else a number, already in target's dtype)
         value_shape = value.shape
         if len(value_shape) > len(shape) or any(v != 1 and v != s for v, s in zip(value_shape[::-1], shape[::-1])):
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(value_shape)} cannot be broadcast to "
@@ -759,7 +787,9 @@ def setitem(self, index, value) -> None:
             raise IndexError(f"index {index} is out of bounds for dimension 0 with size {shape[0]}")
         view_index, advanced = (index,), []
     else:
-        view_index, advanced = _parse_index(self._data.shape, _index_items(index))
+        view_index, advanced = _parse_index(self._data, _index_items(index))
+    if value.__class__ is Tensor and value.device is not self.device:
+        value = _value_to_device(self, value, index, advanced)
     if STATE.enabled and (self.requires_grad or (value.__class__ is Tensor and value.requires_grad)):
         if self.requires_grad and self.grad_fn is None and _view_node_name(self._data.shape, view_index) != \
                 "AliasBackward0":  # torch writes through a view of self here (self[0] is self.select(0, 0))
@@ -771,6 +801,25 @@ def setitem(self, index, value) -> None:
             return
     _write_at(self._data, view_index, advanced, value)
     self._bump_version()
+
+
+def _value_to_device(self, value, index, advanced):
+    """``value`` (a tensor on another device than ``self``) copied to ``self``'s device, as torch copies it:
+    always into a view (``copy_`` crosses devices), and for an advanced index only a single number: a 0-d
+    tensor, or one CPU element written through a single mask on ``self``'s device (torch's masked_fill_
+    path); otherwise torch's device error."""
+    if advanced and value._data.ndim and not (value._data.size == 1 and value.device.type == "cpu"
+                                              and _single_mask_on_device_of(self, index, advanced)):
+        raise device_mismatch_error(self.device, value.device)
+    return value.to(self.device)
+
+
+def _single_mask_on_device_of(self, index, advanced) -> bool:
+    items = index if index.__class__ is tuple else (index,)
+    masks = [item for item in items
+             if isinstance(item, Tensor) and item._data.ndim and item.dtype in (dtypes.bool, dtypes.uint8)]
+    return (len(advanced) == 1 and advanced[0][1].dtype == np.bool_ and len(masks) == 1
+            and masks[0].device is self.device)
 
 
 def _write_at(x: np.ndarray, view_index, advanced, value) -> None:
@@ -847,7 +896,7 @@ class IndexPut(Function):
 
     @staticmethod
     def forward(ctx, x, value, view_index, advanced):
-        is_tensor = value.__class__ is np.ndarray
+        is_tensor = not isinstance(value, np.generic)  # an array, or a number
         target = _basic_view(x, view_index)
         ctx.view_index, ctx.advanced, ctx.target_shape = view_index, advanced, target.shape
         if is_tensor:
@@ -890,7 +939,7 @@ class ZeroAt(Function):
     @staticmethod
     def forward(ctx, grad, view_index, indices):
         ctx.view_index, ctx.indices = view_index, indices
-        out = np.array(grad, order="C")
+        out = grad.copy(order="C")
         target = _basic_view(out, view_index)
         if indices is None:
             target[...] = 0
@@ -914,14 +963,15 @@ class Where(Function):
     @staticmethod
     def forward(ctx, condition, input, other, dtype):  # noqa: A002 - torch's name
         ctx.save_for_backward(condition)
-        ctx.input_meta = (np.shape(input), np.result_type(input))
-        ctx.other_meta = (np.shape(other), np.result_type(other))
+        ctx.input_meta = (input.shape, input.dtype)  # (arrays, or NumPy scalars: numbers have no gradient)
+        ctx.other_meta = (other.shape, other.dtype)
         np_dtype = dtype.numpy_dtype
-        shape = _broadcast_shapes(condition.shape, np.shape(input), np.shape(other))
+        shape = _broadcast_shapes(condition.shape, input.shape, other.shape)
         operands = [operand_layout(condition, np.dtype(np.bool_)), operand_layout(input, np_dtype),
                     operand_layout(other, np_dtype)]
         condition = condition.astype(np.bool_, copy=False)
-        values = np.where(condition, input.astype(np_dtype, copy=False), other.astype(np_dtype, copy=False))
+        values = array_module(condition).where(condition, input.astype(np_dtype, copy=False),
+                                                other.astype(np_dtype, copy=False))
         return _in_layout(values, iterator_strides(shape, operands))
 
     @staticmethod
@@ -976,14 +1026,15 @@ def nonzero(input, *, as_tuple=False):  # noqa: A002 - torch's name
     ``(n, ndim)`` result column by column (strides ``(1, n)``), and so do we.
     """
     data = input._data
+    xp = array_module(data)
     if data.ndim == 0:
-        positions = (np.zeros(int(data.astype(np.bool_)), np.int64),)
+        positions = (xp.zeros(int(data.astype(np.bool_)), np.int64),)
     else:
-        positions = np.nonzero(data)
+        positions = xp.nonzero(data)
     if as_tuple:
         return tuple(_wrap(_contiguous(p.astype(np.int64, copy=False))) for p in positions)
     n = len(positions[0])
-    result = empty_strided((n, data.ndim), (1, n), np.int64)  # column by column, as torch stores it
+    result = empty_strided((n, data.ndim), (1, n), np.int64, xp)  # column by column, as torch stores it
     for d, p in enumerate(positions[: data.ndim]):
         result[:, d] = p
     return _wrap(result)
@@ -1017,8 +1068,14 @@ def _check_gather_bounds(index, size, dim) -> None:
 
 
 def _positions(index, dim) -> tuple:
-    """The full coordinates ``index`` addresses: ``index`` along ``dim``, its own position elsewhere."""
-    coords = list(np.indices(index.shape, sparse=True))
+    """The full coordinates ``index`` addresses: ``index`` along ``dim``, its own position elsewhere.
+
+    (NumPy's ``np.indices(shape, sparse=True)``, which CuPy lacks: one ``arange`` per dimension,
+    shaped to broadcast along it.)
+    """
+    xp = array_module(index)
+    ndim = index.ndim
+    coords = [xp.arange(n).reshape((1,) * d + (n,) + (1,) * (ndim - d - 1)) for d, n in enumerate(index.shape)]
     coords[dim] = index
     return tuple(coords)
 
@@ -1033,18 +1090,19 @@ class Gather(Function):
     def forward(ctx, x, dim, index):
         ctx.save_for_backward(index)
         ctx.input_shape, ctx.dim = x.shape, dim
+        xp = array_module(x)
         if index.size == 0:
-            return _contiguous(np.empty(index.shape, x.dtype))
+            return _contiguous(xp.empty(index.shape, x.dtype))
         _gather_shape_check(x, dim, index)
         x1, index1 = _at_least_1d(x), _at_least_1d(index)
         _check_gather_bounds(index1, x1.shape[dim], dim)
-        return np.ascontiguousarray(x1[_positions(index1, dim)]).reshape(index.shape)
+        return xp.ascontiguousarray(x1[_positions(index1, dim)]).reshape(index.shape)
 
     @staticmethod
     def backward(ctx, grad):
         # each element read sends its gradient back where it was read from; read twice, it gets both
         (index,) = ctx.saved_tensors
-        return _zeros(ctx.input_shape, dtype=grad.dtype).scatter_add(ctx.dim, index, grad), None, None
+        return grad.new_zeros(ctx.input_shape).scatter_add(ctx.dim, index, grad), None, None
 
 
 def gather(input, dim, index, *, sparse_grad=False):  # noqa: A002 - torch's name
@@ -1099,14 +1157,61 @@ def _scatter_into(out: np.ndarray, dim, index, src, reduce) -> None:
     target, index1 = _at_least_1d(out), _at_least_1d(index)
     _check_gather_bounds(index1, target.shape[dim], dim)
     positions = _positions(index1, dim)
-    if src.__class__ is np.ndarray:
+    if not isinstance(src, np.generic):  # an array (else a number)
         src = _at_least_1d(src)[tuple(slice(0, n) for n in index1.shape)]
     if reduce is None:
         target[positions] = src
-    elif reduce == "add":
-        np.add.at(target, positions, src)
+    elif reduce == "add" and target.dtype.kind == "f":
+        array_module(target).add.at(target, positions, src)  # (on a GPU: CuPy's atomic adds)
     else:
-        np.multiply.at(target, positions, src)
+        _combine_at(target, positions, src, reduce)
+
+
+def _combine_at(target, positions, values, reduce) -> None:
+    """``np.add.at`` / ``np.multiply.at`` (``target[positions] += values``, a position named twice getting every
+    value) for what CuPy's ``ufunc.at`` lacks: integer and bool adds, and every multiply.
+
+    ``positions`` are full coordinates (one array per dimension, broadcasting together),
+    ``values`` an array of their shape or a number. The writes are sorted by position, stably
+    (repeats keep their order, so the result is NumPy's). Adds: each run of one position is
+    summed — a running sum in int64 read at both ends of the run, exact for integers, which
+    wrap around as torch's do — and written once. Multiplies: the k-th write to each position
+    happens in round k, so no round names a position twice.
+    """
+    xp = array_module(target)
+    shape = _broadcast_shapes(*(p.shape for p in positions))
+    flat = [xp.broadcast_to(p, shape).reshape(-1) for p in positions]
+    if isinstance(values, np.generic):
+        values = xp.full(shape, values, target.dtype)
+    values = xp.broadcast_to(values, shape).reshape(-1)
+    key = flat[0] * 0  # the row-major position in target, to sort by
+    for coord, stride in zip(flat, contiguous_strides(target.shape)):
+        key = key + coord * stride
+    order = xp.argsort(key, kind="stable")
+    key, values = key[order], values[order]
+    n = key.size
+    is_first = xp.empty(n, np.bool_)
+    is_first[0] = True
+    is_first[1:] = key[1:] != key[:-1]
+    starts = xp.flatnonzero(is_first)
+    if reduce == "add":
+        running = values.cumsum(0, np.int64)
+        ends = xp.empty_like(starts)
+        ends[:-1] = starts[1:] - 1
+        ends[-1] = n - 1
+        totals = running[ends] - running[starts] + values[starts].astype(np.int64)
+        where = tuple(coord[order[starts]] for coord in flat)
+        if target.dtype == np.bool_:
+            target[where] = target[where] | (totals != 0)
+        else:
+            target[where] = (target[where] + totals).astype(target.dtype)
+        return
+    rank = xp.arange(n) - starts[is_first.cumsum(0, np.int64) - 1]  # the k-th write to its position
+    with np.errstate(over="ignore", invalid="ignore"):  # torch multiplies past the dtype's range silently
+        for k in range(int(rank.max()) + 1):
+            picked = xp.flatnonzero(rank == k)
+            where = tuple(coord[order[picked]] for coord in flat)
+            target[where] = target[where] * values[picked]
 
 
 def _scatter_source(self, src, value, reduce):
@@ -1140,9 +1245,9 @@ class Scatter(Function):
     def forward(ctx, x, dim, index, src, reduce):
         ctx.save_for_backward(index)
         ctx.dim = dim
-        if src.__class__ is np.ndarray:
+        if not isinstance(src, np.generic):  # an array (else a number)
             ctx.src_shape = src.shape
-        out = _contiguous(np.array(x, order="C"))
+        out = _contiguous(x.copy(order="C"))
         _scatter_into(out, dim, index, src, reduce)
         return out
 
@@ -1223,7 +1328,8 @@ def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
 
         return _inplace(self, _scatter_function(src_tensor, reduce).apply(
             self, dim, index, src_tensor if src_tensor is not None else fill, reduce))
-    _scatter_into(self._data, dim, index._data, src_tensor._data if src_tensor is not None else fill, reduce)
+    index_data, src_data = _on_device_of(self, index, src_tensor if src_tensor is not None else fill)
+    _scatter_into(self._data, dim, index_data, src_data, reduce)
     self._bump_version()
     return self
 
@@ -1250,9 +1356,26 @@ def scatter_add_(self, dim, index, src):
         from .math_ops import _inplace
 
         return _inplace(self, ScatterAdd.apply(self, dim, index, src, "add"))
-    _scatter_into(self._data, dim, index._data, src._data, "add")
+    _scatter_into(self._data, dim, *_on_device_of(self, index, src), "add")
     self._bump_version()
     return self
+
+
+def _on_device_of(self, *others) -> list:
+    """The arrays behind ``others`` (tensors, or numbers left as they are) for a write into ``self`` that
+    bypasses ``Function.apply``: on ``self``'s device, or torch's device error (a 0-d CPU tensor may join
+    a GPU tensor: its value is copied over, as ``Function.apply`` does it)."""
+    arrays = []
+    for other in others:
+        if isinstance(other, Tensor):
+            if other.device is not self.device:
+                if other.device.type != "cpu" or other._data.ndim:
+                    raise device_mismatch_error(self.device, other.device)
+                arrays.append(to_device(other._data, self.device))
+                continue
+            other = other._data
+        arrays.append(other)
+    return arrays
 
 
 # ---------------------------------------------------------------------- masks
@@ -1289,7 +1412,7 @@ class MaskedFill(Function):
         ctx.save_for_backward(mask)
         ctx.input_shape = x.shape
         _broadcast_shapes(mask.shape, x.shape)
-        return _contiguous(np.where(mask, fill, x).astype(x.dtype, copy=False))
+        return _contiguous(array_module(x).where(mask, fill, x).astype(x.dtype, copy=False))
 
     @staticmethod
     def backward(ctx, grad):
@@ -1351,7 +1474,8 @@ def masked_fill_(self, mask, value):
         from .math_ops import _inplace
 
         return _inplace(self, _masked_fill_function(self, mask, value, fill))
-    np.copyto(self._data, fill, where=mask._data)
+    (mask_data,) = _on_device_of(self, mask)
+    array_module(self._data).copyto(self._data, fill, where=mask_data)
     self._bump_version()
     return self
 
@@ -1367,7 +1491,8 @@ class MaskedSelect(Function):
         ctx.save_for_backward(mask)
         ctx.input_shape = x.shape
         shape = _broadcast_shapes(mask.shape, x.shape)
-        values = np.broadcast_to(x, shape)[np.broadcast_to(mask, shape)]
+        xp = array_module(x)
+        values = xp.broadcast_to(x, shape)[xp.broadcast_to(mask, shape)]
         return _contiguous(values.reshape(-1))
 
     @staticmethod
@@ -1375,7 +1500,8 @@ class MaskedSelect(Function):
         # the gradient goes back to the masked positions (of the broadcast shape, then summed back)
         (mask,) = ctx.saved_tensors
         shape = _broadcast_shapes(mask._data.shape, ctx.input_shape)
-        positions = np.flatnonzero(np.broadcast_to(mask._data, shape))
+        xp = array_module(mask._data)
+        positions = xp.flatnonzero(xp.broadcast_to(mask._data, shape))
         flat = MaskedScatter.apply(grad, (math.prod(shape),), (positions,))
         return flat.reshape(shape).sum_to_size(ctx.input_shape), None
 
@@ -1410,7 +1536,7 @@ class IndexSelect(Function):
             raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
         if x.ndim == 0:
             return x.copy()
-        return _contiguous(np.take(x, index, axis=dim))
+        return _contiguous(array_module(x).take(x, index, axis=dim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -1450,7 +1576,8 @@ class Take(Function):
         bad = _bad_value(index, -flat.size, flat.size)
         if bad is not None:
             raise IndexError(f"out of range: tried to access index {bad} on a tensor of {flat.size} elements.")
-        return _contiguous(np.asarray(np.take(flat, index)))
+        xp = array_module(flat)
+        return _contiguous(xp.asarray(xp.take(flat, index)))  # (NumPy gives a scalar for a 0-d index)
 
     @staticmethod
     def backward(ctx, grad):

@@ -1,7 +1,8 @@
 """Matrix products: ``matmul`` (the ``@`` operator), ``mm``, ``bmm``, ``mv``, ``dot``, ``outer``.
 
-NumPy's ``np.matmul`` does all the arithmetic (through BLAS for float32/float64, so a
-1024x1024 product is exactly as fast as NumPy's); what torch adds are its rules:
+The array library's ``matmul`` does all the arithmetic (NumPy's BLAS on the CPU, so a
+1024x1024 product is exactly as fast as NumPy's; CuPy's cuBLAS on a GPU); what torch
+adds are its rules:
 
 * **one dtype**: unlike ``+``, a matrix product does not promote. ``float32 @ float64`` is an
   error, so mixing precisions is always a deliberate ``.to()``.
@@ -12,6 +13,7 @@ NumPy's ``np.matmul`` does all the arithmetic (through BLAS for float32/float64,
   checks here follow the same path torch takes.
 * **half types** (float16, bfloat16) multiply in float32 and round the result once, as
   torch's CPU kernels do; integer products work (and wrap around on overflow); bools don't.
+* **one device**: both operands on the CPU, or both on the GPU (torch's error otherwise).
 
 Results are always new, row-major (contiguous) tensors.
 """
@@ -23,7 +25,8 @@ import math
 import numpy as np
 
 from . import dtypes
-from .function import Function
+from .backend import array_module
+from .function import Function, device_mismatch_error
 from .layout import is_contiguous
 from .math_ops import _keep_saved, torch_name
 from .size import infer_size
@@ -56,15 +59,16 @@ class MatMul(Function):
         ctx.meta = (a.shape, dtypes.FROM_NUMPY[a.dtype], b.shape)
         if name is not None:
             ctx.node_name = name
+        xp = array_module(a)
         if a.dtype != b.dtype:  # only an empty batched product gets here: torch gives b's dtype
             a = a.astype(b.dtype)
         if a.dtype in _HALF_NP:  # multiply in float32, round once
-            out = np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
+            out = xp.matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
         else:
-            out = np.matmul(a, b)
-        if out.__class__ is not np.ndarray:  # vector . vector gives a NumPy scalar
+            out = xp.matmul(a, b)
+        if isinstance(out, np.generic):  # vector . vector gives a NumPy scalar (CuPy: a 0-d array)
             return np.asarray(out)
-        return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+        return out if out.flags.c_contiguous else xp.ascontiguousarray(out)
 
     @staticmethod
     def backward(ctx, grad):
@@ -125,7 +129,7 @@ class Outer(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.multiply.outer(a, b)
+        return a[:, None] * b  # (ufunc.outer, the same values, is missing from older CuPy versions)
 
     @staticmethod
     def backward(ctx, grad):
@@ -146,6 +150,12 @@ def _require_tensor(x, fname: str, argname: str, position: int):
     if not isinstance(x, Tensor):
         raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be Tensor, "
                         f"not {type(x).__name__}")
+
+
+def _check_device(a, b):
+    """torch checks the devices before the shapes and dtypes: both operands on one device."""
+    if a.device is not b.device:
+        raise device_mismatch_error(a.device, b.device)
 
 
 def _no_bool(kernel: str, np_dtype, *sizes):
@@ -216,7 +226,7 @@ def _should_fold(t1, t2) -> bool:
     (or the smaller one requires grad). This decides which error a bad shape gives.
     """
     first_larger = t1.ndim >= t2.ndim
-    big = t1._data if first_larger else np.swapaxes(t2._data, -1, -2)
+    big = t1._data if first_larger else t2._data.swapaxes(-1, -2)
     small_ndim = t2.ndim if first_larger else t1.ndim
     if not (big.ndim >= 3 and small_ndim <= 2):
         return False
@@ -302,6 +312,7 @@ def matmul(input, other):  # noqa: A002 - torch's name
     """
     _require_tensor(input, "matmul", "input", 1)
     _require_tensor(other, "matmul", "other", 2)
+    _check_device(input, other)
     _check_matmul(input, other)
     return _keep_saved(MatMul.apply(input, other, _matmul_node_name(input, other)), _keep(input, other))
 
@@ -310,6 +321,7 @@ def mm(input, mat2):  # noqa: A002 - torch's name
     """Matrix @ matrix, 2-D only (``matmul`` also takes vectors and batches)."""
     _require_tensor(input, "mm", "input", 1)
     _require_tensor(mat2, "mm", "mat2", 2)
+    _check_device(input, mat2)
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
@@ -322,6 +334,7 @@ def bmm(input, mat2):  # noqa: A002 - torch's name
     """A batch of matrix products: (b, n, m) @ (b, m, p) -> (b, n, p); no broadcasting."""
     _require_tensor(input, "bmm", "input", 1)
     _require_tensor(mat2, "bmm", "mat2", 2)
+    _check_device(input, mat2)
     if input.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2.ndim != 3:
@@ -334,6 +347,7 @@ def mv(input, vec):  # noqa: A002 - torch's name
     """Matrix @ vector: (n, m) @ (m,) -> (n,)."""
     _require_tensor(input, "mv", "input", 1)
     _require_tensor(vec, "mv", "vec", 2)
+    _check_device(input, vec)
     _check_mv(input.shape, vec.shape, input._data.dtype, vec._data.dtype)
     return _keep_saved(MatMul.apply(input, vec, "MvBackward0"), _keep(input, vec))
 
@@ -342,6 +356,7 @@ def dot(input, tensor):  # noqa: A002 - torch's name
     """The dot product of two 1-D tensors of one dtype: a 0-d tensor."""
     _require_tensor(input, "dot", "input", 1)
     _require_tensor(tensor, "dot", "tensor", 2)
+    _check_device(input, tensor)
     _check_dot(input._data, tensor._data)
     return _keep_saved(MatMul.apply(input, tensor, "DotBackward0"), _keep(input, tensor))
 
@@ -350,6 +365,7 @@ def outer(input, vec2):  # noqa: A002 - torch's name
     """Every product ``input[i] * vec2[j]``, an (n, m) tensor; dtypes promote as for ``*``."""
     _require_tensor(input, "outer", "input", 1)
     _require_tensor(vec2, "outer", "vec2", 2)
+    _check_device(input, vec2)
     if input.ndim != 1:
         raise RuntimeError(f"outer: Expected 1-D argument self, but got {input.ndim}-D")
     if vec2.ndim != 1:

@@ -34,6 +34,7 @@ import warnings
 import numpy as np
 
 from . import dtypes
+from .backend import array_module
 from .creation import arange
 from .function import Function
 from .grad_mode import is_grad_enabled
@@ -138,17 +139,18 @@ def _is_row_major(array) -> bool:
 
 
 def _finish(out, dtype):
-    """NumPy's answer as a fresh array of ``dtype`` with torch's row-major strides.
+    """The array library's answer as a fresh array of ``dtype`` with torch's row-major strides.
 
-    A full reduction gives a NumPy *scalar*, so it becomes a 0-d array; results of
-    reductions over permuted input can come back in the input's memory order.
+    A full reduction in NumPy gives a *scalar* (CuPy gives a 0-d array), so it becomes a
+    0-d array; results of reductions over permuted input can come back in the input's
+    memory order.
     """
-    if out.__class__ is not np.ndarray:
+    if isinstance(out, np.generic):
         return np.array(out, dtype)
     if out.dtype != dtype:
         out = out.astype(dtype)
     if out.ndim and not _is_row_major(out):
-        flat = np.ascontiguousarray(out).reshape(-1)
+        flat = array_module(out).ascontiguousarray(out).reshape(-1)
         out = strided_view(flat, out.shape, contiguous_strides(out.shape), 0)
     return out
 
@@ -207,8 +209,9 @@ def _evenly_distribute(grad, x, value):
     """``grad`` shared equally by the elements of ``x`` equal to ``value`` (or by its NaNs, if it is NaN).
 
     The backward of ``max()``, ``min()`` and ``median()`` without a dim, as torch does it.
+    (Written without asking "is ``value`` NaN?", which on a GPU would wait for the device.)
     """
-    mask = x.isnan() if value.isnan() else x == value
+    mask = (x == value) | (x.isnan() & value.isnan())
     return where(mask, grad / mask.sum(), 0)
 
 
@@ -243,7 +246,7 @@ class Sum(Function):
         ctx.shape, ctx.axes, ctx.keepdim, ctx.in_dtype = x.shape, axes, keepdim, x.dtype
         if x.dtype != out_dtype:
             x = x.astype(out_dtype)
-        return _finish(np.add.reduce(x, axes, _compute_dtype(out_dtype), None, keepdim), out_dtype)
+        return _finish(x.sum(axes, _compute_dtype(out_dtype), None, keepdim), out_dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -260,9 +263,9 @@ def _mean(x, axes, keepdim, out_dtype):
     if x.dtype != out_dtype:
         x = x.astype(out_dtype)
     count = _reduced_count(x.shape, axes)
-    total = np.add.reduce(x, axes, _compute_dtype(out_dtype), None, keepdim)
+    total = x.sum(axes, _compute_dtype(out_dtype), None, keepdim)
     if count == 0:  # the mean of nothing is nan (and NumPy would warn about 0/0)
-        return _finish(np.full(np.shape(total), np.nan, out_dtype), out_dtype)
+        return _finish(array_module(x).full(total.shape, np.nan, out_dtype), out_dtype)
     return _finish(total / count, out_dtype)
 
 
@@ -300,7 +303,7 @@ class Prod(Function):
         inp = x
         if x.dtype != out_dtype:
             x = x.astype(out_dtype)
-        out = _finish(np.multiply.reduce(x, axes, _compute_dtype(out_dtype), None, keepdim), out_dtype)
+        out = _finish(x.prod(axes, _compute_dtype(out_dtype), None, keepdim), out_dtype)
         ctx.save_for_backward(inp, out)
         return out
 
@@ -386,22 +389,25 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002 - torch's
 
 
 # ---------------------------------------------------------------------- max, min, argmax, median
-def _extreme(ufunc, x, axes, keepdim):
-    """``np.maximum``/``np.minimum`` folded over ``axes``; NaN wins, as in torch."""
-    return _finish(ufunc.reduce(_upcast(x), axes, None, None, keepdim), x.dtype)
+def _extreme(largest, x, axes, keepdim):
+    """The largest (or smallest) values over ``axes``; NaN wins, as in torch."""
+    up = _upcast(x)
+    return _finish((up.max if largest else up.min)(axes, None, keepdim), x.dtype)
 
 
-def _arg_extreme(argfunc, x, axis, keepdim):
-    """Index of the first largest/smallest element along ``axis`` (the first NaN, if any)."""
+def _arg_extreme(name, x, axis, keepdim):
+    """Index of the first largest (``"argmax"``) or smallest (``"argmin"``) element along ``axis``
+    (the first NaN, if any)."""
+    xp = array_module(x)
     if x.ndim == 0:
-        return np.zeros((), _INT64)
-    return _finish(argfunc(_upcast(x), axis=axis, keepdims=keepdim), _INT64)
+        return xp.zeros((), _INT64)
+    return _finish(getattr(xp, name)(_upcast(x), axis=axis, keepdims=keepdim), _INT64)
 
 
 class Amax(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        out = _extreme(np.maximum, x, axes, keepdim)
+        out = _extreme(True, x, axes, keepdim)
         ctx.axes, ctx.keepdim = axes, keepdim
         ctx.save_for_backward(x, out)
         return out
@@ -418,7 +424,7 @@ class Amax(Function):
 class Amin(Amax):
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        out = _extreme(np.minimum, x, axes, keepdim)
+        out = _extreme(False, x, axes, keepdim)
         ctx.axes, ctx.keepdim = axes, keepdim
         ctx.save_for_backward(x, out)
         return out
@@ -452,10 +458,10 @@ class MaxDim(Function):
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         axes = (dim,) if x.ndim else None
-        indices = _arg_extreme(np.argmax, x, dim, keepdim)
+        indices = _arg_extreme("argmax", x, dim, keepdim)
         ctx.shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
         ctx.save_for_backward(indices)
-        return _extreme(np.maximum, x, axes, keepdim), indices
+        return _extreme(True, x, axes, keepdim), indices
 
     @staticmethod
     def backward(ctx, grad, grad_indices):
@@ -470,10 +476,10 @@ class MinDim(MaxDim):
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         axes = (dim,) if x.ndim else None
-        indices = _arg_extreme(np.argmin, x, dim, keepdim)
+        indices = _arg_extreme("argmin", x, dim, keepdim)
         ctx.shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
         ctx.save_for_backward(indices)
-        return _extreme(np.minimum, x, axes, keepdim), indices
+        return _extreme(False, x, axes, keepdim), indices
 
 
 def max(input, dim=None, keepdim=False):  # noqa: A001, A002 - torch's names
@@ -518,28 +524,29 @@ def amin(input, dim=(), keepdim=False):  # noqa: A002 - torch's name
     return Amin.apply(input, axes, keepdim)
 
 
-def _argmax_or_argmin(name, argfunc, input, dim, keepdim):  # noqa: A002 - torch's name
+def _argmax_or_argmin(name, input, dim, keepdim):  # noqa: A002 - torch's name
     x = input._data
     if x.dtype == np.bool_:
         raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:  # the index into the flattened tensor
         _check_not_empty(name, x, None, IndexError, hint=False)
-        index = argfunc(_upcast(x).reshape(-1))
+        xp = array_module(x)
+        index = xp.asarray(getattr(xp, name)(_upcast(x).reshape(-1)))  # (NumPy gives a scalar)
         shape = (1,) * x.ndim if keepdim else ()
-        return _wrap(np.full(shape, index, _INT64))
+        return _wrap(_finish(index.astype(_INT64).reshape(shape), _INT64))
     axis = _single_dim(name, dim, x.ndim)
     _check_not_empty(name, x, (axis,))
-    return _wrap(_arg_extreme(argfunc, x, axis, keepdim))
+    return _wrap(_arg_extreme(name, x, axis, keepdim))
 
 
 def argmax(input, dim=None, keepdim=False):  # noqa: A002 - torch's name
     """Index of the (first) largest element: into the flattened tensor, or along ``dim``."""
-    return _argmax_or_argmin("argmax", np.argmax, input, dim, keepdim)
+    return _argmax_or_argmin("argmax", input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False):  # noqa: A002 - torch's name
     """Index of the (first) smallest element: into the flattened tensor, or along ``dim``."""
-    return _argmax_or_argmin("argmin", np.argmin, input, dim, keepdim)
+    return _argmax_or_argmin("argmin", input, dim, keepdim)
 
 
 def _lower_median_index(x, axis):
@@ -548,15 +555,15 @@ def _lower_median_index(x, axis):
     A *stable* sort keeps equal values in their original order, which is how torch
     picks among ties.
     """
+    xp = array_module(x)
     x = _upcast(x)
-    order = np.argsort(x, axis=axis, kind="stable")
+    order = xp.argsort(x, axis=axis, kind="stable")
     k = (x.shape[axis] - 1) // 2
-    index = np.take(order, [k], axis=axis)
-    if x.dtype.kind == "f":
-        is_nan = np.isnan(x)
+    index = order[(slice(None),) * axis + (slice(k, k + 1),)]
+    if x.dtype.kind == "f":  # (always computed: asking "any NaN?" first would wait for a GPU)
+        is_nan = xp.isnan(x)
         has_nan = is_nan.any(axis=axis, keepdims=True)
-        if has_nan.any():
-            index = np.where(has_nan, np.argmax(is_nan, axis=axis, keepdims=True), index)
+        index = xp.where(has_nan, xp.argmax(is_nan, axis=axis, keepdims=True), index)
     return index
 
 
@@ -565,9 +572,9 @@ class Median(Function):
     def forward(ctx, x):
         flat = x.reshape(-1)
         if flat.size == 0:
-            out = np.full((), np.nan, x.dtype)
+            out = array_module(x).full((), np.nan, x.dtype)
         else:
-            out = _finish(flat[_lower_median_index(flat, 0)[0]], x.dtype)
+            out = _finish(flat[_lower_median_index(flat, 0)].reshape(()), x.dtype)  # (a 0-d array, not a scalar)
         ctx.save_for_backward(x, out)
         return out
 
@@ -584,12 +591,13 @@ class MedianDim(Function):
     @staticmethod
     def forward(ctx, x, dim, keepdim):
         ctx.shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
+        xp = array_module(x)
         if x.ndim == 0:
-            index = np.zeros((), _INT64)
+            index = xp.zeros((), _INT64)
             ctx.save_for_backward(index)
             return x.copy(), index
         index = _lower_median_index(x, dim)
-        values = np.take_along_axis(x, index, axis=dim)
+        values = xp.take_along_axis(x, index, axis=dim)
         if not keepdim:
             index, values = index.squeeze(dim), values.squeeze(dim)
         index = _finish(index, _INT64)
@@ -638,8 +646,8 @@ def _variance(x, axes, correction, keepdim):
     """Mean squared distance from the mean, divided by ``count - correction``; in float32 for halves."""
     x = _upcast(x)
     count = _reduced_count(x.shape, axes)
-    centered = x - np.add.reduce(x, axes, None, None, True) / count
-    squares = np.add.reduce(centered * centered, axes, None, None, keepdim)
+    centered = x - x.sum(axes, None, None, True) / count
+    squares = (centered * centered).sum(axes, None, None, keepdim)
     return squares / builtins.max(count - correction, 0)
 
 
@@ -688,7 +696,7 @@ class Var(Function):
 class Std(Function):
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
-        out = _finish(np.sqrt(_safe_variance("std", x, axes, correction, keepdim)), x.dtype)
+        out = _finish(array_module(x).sqrt(_safe_variance("std", x, axes, correction, keepdim)), x.dtype)
         ctx.axes, ctx.correction, ctx.keepdim = axes, correction, keepdim
         ctx.save_for_backward(x, out)
         return out
@@ -721,7 +729,7 @@ class StdMean(Function):
 
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
-        std = _finish(np.sqrt(_safe_variance("std_mean", x, axes, correction, keepdim)), x.dtype)
+        std = _finish(array_module(x).sqrt(_safe_variance("std_mean", x, axes, correction, keepdim)), x.dtype)
         ctx.axes, ctx.correction, ctx.keepdim = axes, correction, keepdim
         ctx.save_for_backward(x, std)
         return std, _mean(x, axes, keepdim, x.dtype)
@@ -764,26 +772,28 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 # ---------------------------------------------------------------------- norm, logsumexp
 def _vector_norm(x, p, axes, keepdim):
     """``sum(|x| ** p) ** (1 / p)``, with the limits p = 0, inf, -inf spelled out."""
+    xp = array_module(x)
     if p == 2:
-        return np.sqrt(np.add.reduce(x * x, axes, None, None, keepdim))
+        return xp.sqrt((x * x).sum(axes, None, None, keepdim))
     if p == 1:
-        return np.add.reduce(np.abs(x), axes, None, None, keepdim)
+        return xp.abs(x).sum(axes, None, None, keepdim)
     if p == math.inf:
-        return np.maximum.reduce(np.abs(x), axes, None, None, keepdim)
+        return xp.abs(x).max(axes, None, keepdim)
     if p == -math.inf:
-        return np.minimum.reduce(np.abs(x), axes, None, None, keepdim)
+        return xp.abs(x).min(axes, None, keepdim)
     if p == 0:  # how many elements are not zero
-        return np.add.reduce(x != 0, axes, x.dtype, None, keepdim)
+        return (x != 0).sum(axes, x.dtype, None, keepdim)
     with np.errstate(divide="ignore"):  # 0 ** (negative p) is inf, and the answer is then 0
-        return np.add.reduce(np.abs(x) ** p, axes, None, None, keepdim) ** (1.0 / p)
+        return (xp.abs(x) ** p).sum(axes, None, None, keepdim) ** (1.0 / p)
 
 
 def _nuclear_norm(x, axes, keepdim):
     """Sum of the singular values of the matrices spanned by the two ``axes``."""
-    moved = np.moveaxis(x, axes, (-2, -1))
-    out = np.linalg.svd(moved, compute_uv=False).sum(-1)
+    xp = array_module(x)
+    moved = xp.moveaxis(x, axes, (-2, -1))
+    out = xp.linalg.svd(moved, compute_uv=False).sum(-1)
     if keepdim:
-        out = np.expand_dims(out, tuple(sorted(axes)))
+        out = xp.expand_dims(out, tuple(sorted(axes)))
     return out
 
 
@@ -842,14 +852,15 @@ class NuclearNorm(Function):
     def backward(ctx, grad):
         """d ||A||_* / dA = U V^T (from A = U S V^T), for each matrix.
 
-        U V^T is computed with NumPy, as a constant: right for the gradient, but a
+        U V^T is computed on the arrays, as a constant: right for the gradient, but a
         second derivative (``create_graph=True``) would miss its dependence on A.
         """
         (x,) = ctx.saved_tensors
         axes = ctx.axes
-        moved = np.moveaxis(x._data.astype(_compute_dtype(grad._data.dtype), copy=False), axes, (-2, -1))
-        u, _, vh = np.linalg.svd(moved, full_matrices=False)
-        direction = _wrap(np.moveaxis(u @ vh, (-2, -1), axes).astype(grad._data.dtype, copy=False))
+        xp = array_module(x._data)
+        moved = xp.moveaxis(x._data.astype(_compute_dtype(grad._data.dtype), copy=False), axes, (-2, -1))
+        u, _, vh = xp.linalg.svd(moved, full_matrices=False)
+        direction = _wrap(xp.moveaxis(u @ vh, (-2, -1), axes).astype(grad._data.dtype, copy=False))
         grad = _restore_dims(grad, x.shape, axes, ctx.keepdim)
         return _as_input_dtype(grad * direction, ctx.in_dtype), None, None, None, None
 
@@ -912,11 +923,15 @@ class Logsumexp(Function):
     def forward(ctx, x, axes, keepdim, out_dtype):
         """``log(sum(exp(x)))`` without overflow: shift by the max, add it back after the log."""
         inp = x
+        xp = array_module(x)
         x = x.astype(_compute_dtype(out_dtype), copy=False)
-        peak = np.maximum.reduce(x, axes, None, None, True, -np.inf)
-        shift = np.where(np.isfinite(peak), peak, 0)  # an infinite max would make inf - inf = nan
+        if x.size:
+            peak = x.max(axes, None, True)
+        else:  # the max of nothing: -inf (only the shape matters, there are no elements)
+            peak = xp.full(_kept_shape(x.shape, axes), -np.inf, x.dtype)
+        shift = xp.where(xp.isfinite(peak), peak, 0)  # an infinite max would make inf - inf = nan
         with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer for all -inf
-            out = np.log(np.add.reduce(np.exp(x - shift), axes, None, None, True)) + shift
+            out = xp.log(xp.exp(x - shift).sum(axes, None, None, True)) + shift
         if not keepdim:
             out = out.reshape(_reduced_shape(x.shape, axes))
         out = _finish(out, out_dtype)
@@ -956,20 +971,20 @@ def _cumulative_args(name, input, dim, dtype):  # noqa: A002 - torch's name
     return axis, out_dtype
 
 
-def _accumulate(ufunc, x, axis, out_dtype):
-    """Running sums/products along ``axis``, in float32 for the half types."""
+def _accumulate(name, x, axis, out_dtype):
+    """Running sums (``"cumsum"``) or products (``"cumprod"``) along ``axis``, in float32 for the half types."""
     if x.dtype != out_dtype:
         x = x.astype(out_dtype)
     if x.ndim == 0:
         return x.copy()
-    return _finish(ufunc.accumulate(x, axis, _compute_dtype(out_dtype)), out_dtype)
+    return _finish(getattr(x, name)(axis, _compute_dtype(out_dtype)), out_dtype)
 
 
 class Cumsum(Function):
     @staticmethod
     def forward(ctx, x, axis, out_dtype):
         ctx.axis, ctx.in_dtype = axis, x.dtype
-        return _accumulate(np.add, x, axis, out_dtype)
+        return _accumulate("cumsum", x, axis, out_dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -982,7 +997,7 @@ class Cumsum(Function):
 class Cumprod(Function):
     @staticmethod
     def forward(ctx, x, axis, out_dtype):
-        out = _accumulate(np.multiply, x, axis, out_dtype)
+        out = _accumulate("cumprod", x, axis, out_dtype)
         ctx.axis, ctx.in_dtype = axis, x.dtype
         ctx.save_for_backward(x, out)
         return out
@@ -1029,7 +1044,7 @@ def _cumprod_backward_differentiable(grad, x, dim):
     but made of differentiable operations only (used under ``create_graph`` when ``x`` has zeros)."""
     n = x.shape[dim]
     rows = x.movedim(dim, -1)
-    k = arange(n)
+    k = arange(n, device=x.device)
     without_k = where(k.unsqueeze(1) == k, 1, rows.unsqueeze(-2).expand(rows.shape[:-1] + (n, n)))
     products = without_k.cumprod(-1)  # [..., k, i] = prod_{j <= i, j != k} x[j]
     terms = (grad.movedim(dim, -1).unsqueeze(-2) * products).masked_fill(k.unsqueeze(1) > k, 0)  # only i >= k
@@ -1054,31 +1069,32 @@ def _nonzero_mask(x):
     return x if x.dtype == np.bool_ else x != 0
 
 
-def _all_or_any(ufunc, input, dim, keepdim):  # noqa: A002 - torch's name
+def _all_or_any(name, input, dim, keepdim):  # noqa: A002 - torch's name
     x = input._data
     out_dtype = np.uint8 if x.dtype == np.uint8 else np.bool_  # torch keeps uint8 for uint8 input
     if isinstance(dim, (tuple, list)) and not dim:  # dim=() reduces nothing here, unlike in sum
         _reduction_axes(dim, x.ndim)
         return _wrap(_finish(_nonzero_mask(x).astype(out_dtype), out_dtype))
     axes = _reduction_axes(dim, x.ndim)
-    return _wrap(_finish(ufunc.reduce(_nonzero_mask(x), axes, None, None, keepdim), out_dtype))
+    mask = _nonzero_mask(x)
+    return _wrap(_finish(getattr(mask, name)(axis=axes, keepdims=keepdim), out_dtype))
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001, A002 - torch's names
     """Whether every element (over ``dim``) is non-zero; True for an empty tensor."""
-    return _all_or_any(np.logical_and, input, dim, keepdim)
+    return _all_or_any("all", input, dim, keepdim)
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001, A002 - torch's names
     """Whether some element (over ``dim``) is non-zero; False for an empty tensor."""
-    return _all_or_any(np.logical_or, input, dim, keepdim)
+    return _all_or_any("any", input, dim, keepdim)
 
 
 def count_nonzero(input, dim=None):  # noqa: A002 - torch's name
     """How many elements (over ``dim``) are not zero, as int64."""
     x = input._data
     axes = _reduction_axes(dim, x.ndim)
-    return _wrap(_finish(np.add.reduce(_nonzero_mask(x), axes, _INT64), _INT64))
+    return _wrap(_finish(_nonzero_mask(x).sum(axes, _INT64), _INT64))
 
 
 # ---------------------------------------------------------------------- undoing broadcasting
