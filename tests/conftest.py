@@ -7,6 +7,9 @@ from hypothesis import HealthCheck, settings
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
+settings.register_profile(  # a real GPU: every new dtype/op pair compiles a CuPy kernel (~0.5 s), so fewer cases
+    "gpu", max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+)
 settings.register_profile("thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

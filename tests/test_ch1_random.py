@@ -301,7 +301,8 @@ def test_seed_and_initial_seed():
     lambda lib: lib.set_rng_state([1, 2]),
     lambda lib: lib.set_rng_state(lib.zeros(10)),
     lambda lib: lib.rand(2, generator=5),
-    lambda lib: lib.Generator(device="cuda"),
+    pytest.param(lambda lib: lib.Generator(device="cuda"),  # (an error only where neither library has a GPU)
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="torch has a GPU here")),
 ], ids=lambda f: "")
 def test_seed_and_state_errors(make):
     assert_same_error(lambda: make(tl), lambda: make(torch))
@@ -521,3 +522,70 @@ def test_zero_dim_results_are_writable_tensors(make):
     t = make()
     assert t.shape == () and t.stride() == () and t.storage_offset() == 0
     assert t.uniform_(2, 3) is t and 2 <= t.item() <= 3  # in-place writes need real memory, not a NumPy scalar
+
+
+# ====================================================================== on the GPU (the simulated one in CI)
+@pytest.fixture
+def cuda():
+    """A CUDA device for one test: the real GPU if there is one, else the simulated one, switched on."""
+    was = tl.backend.simulating()
+    if not tl.backend.real_gpu_available():
+        tl.backend.simulate_cuda(True)
+    yield tl.device("cuda", 0)
+    tl.backend.simulate_cuda(was)
+
+
+def _on_gpu(t) -> bool:
+    return t.device == "cuda:0" and type(t._data) is not np.ndarray
+
+
+def test_every_sampler_makes_its_result_on_the_requested_device(cuda):
+    x = tl.ones(3, 2, device="cuda").T  # permuted: *_like keeps the memory order on the device too
+    made = [tl.rand(2, 3, device="cuda"), tl.randn(4, device="cuda", dtype=tl.float64),
+            tl.randint(0, 5, (3,), device="cuda"), tl.randperm(5, device="cuda"),
+            tl.normal(0.0, 1.0, (2,), device="cuda"), tl.normal(tl.zeros(3, device="cuda"), 2.0),
+            tl.normal(tl.zeros(3, device="cuda"), tl.ones(3, device="cuda")),
+            tl.bernoulli(tl.full((4,), 0.5, device="cuda")), tl.bernoulli(tl.ones(4, device="cuda"), 0.25),
+            tl.multinomial(tl.tensor([0.2, 0.8], device="cuda"), 3, replacement=True),
+            tl.multinomial(tl.tensor([[0.2, 0.3, 0.5]], device="cuda"), 2)]
+    assert all(_on_gpu(t) for t in made)
+    for like in (tl.rand_like(x), tl.randn_like(x), tl.randint_like(x, 4)):
+        assert _on_gpu(like) and like.stride() == x.stride() == (1, 2)
+    assert tl.rand_like(x, device="cpu").device == "cpu" and _on_gpu(tl.rand_like(tl.ones(2), device="cuda"))
+    t = tl.empty(2, 3, device="cuda")
+    for fill in (lambda: t.uniform_(), lambda: t.normal_(), lambda: t.random_(0, 9), lambda: t.bernoulli_(0.5),
+                 lambda: t.bernoulli_(tl.full((3,), 0.5, device="cuda")),
+                 lambda: tl.nn.init.kaiming_uniform_(t)):
+        assert fill() is t and _on_gpu(t)
+    assert set(tl.randperm(6, device="cuda").tolist()) == set(range(6))
+    assert 0 <= tl.rand(1000, device="cuda").min().item() and tl.rand(1000, device="cuda").max().item() < 1
+    with pytest.raises(TypeError, match="bfloat16"):  # CuPy has no bfloat16
+        tl.rand(2, device="cuda", dtype=tl.bfloat16)
+
+
+def test_the_gpu_has_its_own_generator_seeded_by_manual_seed(cuda):
+    tl.manual_seed(7)  # seeds the CPU's generator and the GPU's, as torch's does
+    on_gpu, on_cpu = tl.randn(5, device="cuda"), tl.randn(5)
+    tl.manual_seed(7)
+    assert tl.equal(tl.randn(5, device="cuda"), on_gpu) and tl.equal(tl.randn(5), on_cpu)
+    # the same seed draws the same numbers on either device (drawn on the host, then copied over)
+    np.testing.assert_array_equal(on_gpu.cpu().numpy(), on_cpu.numpy())
+    tl.manual_seed(7)
+    tl.randn(100, device="cuda")  # GPU draws leave the CPU's stream alone...
+    assert tl.equal(tl.randn(5), on_cpu)
+    tl.cuda.manual_seed(7)  # ...and tl.cuda.manual_seed seeds the GPU's alone
+    assert tl.equal(tl.randn(5, device="cuda"), on_gpu)
+    g = tl.Generator("cuda").manual_seed(3)
+    first = tl.rand(4, device="cuda", generator=g)
+    assert tl.equal(tl.rand(4, device="cuda", generator=g.manual_seed(3)), first)
+
+
+def test_a_generator_of_another_device_is_torchs_error(cuda):
+    with pytest.raises(RuntimeError, match="Expected a 'cuda' device type for generator but found 'cpu'"):
+        tl.rand(2, device="cuda", generator=tl.Generator())
+    with pytest.raises(RuntimeError, match="Expected a 'cpu' device type for generator but found 'cuda'"):
+        tl.randn(2, generator=tl.Generator("cuda"))
+    with pytest.raises(RuntimeError, match="Expected a 'cuda' device type for generator but found 'cpu'"):
+        tl.ones(2, device="cuda").uniform_(generator=tl.Generator())
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        tl.normal(tl.zeros(2, device="cuda"), tl.ones(2, device="cpu"))

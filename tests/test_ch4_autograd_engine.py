@@ -52,7 +52,7 @@ class Total(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.shape = a.shape
-        return np.asarray(a.sum())
+        return tl.backend.array_module(a).asarray(a.sum())  # (a 0-d array on a's device)
 
     @staticmethod
     def backward(ctx, grad):
@@ -78,19 +78,19 @@ def test_graph_nodes_are_named_like_torch_and_link_to_leaves():
 def test_backward_computes_and_accumulates_gradients():
     x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     Total.apply(Mul.apply(x, y)).backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [3.0, 4.0])
     grad_before = x.grad
     Total.apply(Mul.apply(x, y)).backward()
-    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 8.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [6.0, 8.0])
     assert x.grad is grad_before, "torch accumulates into the same .grad tensor"
     x.grad.zero_()
-    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [0.0, 0.0])
 
 
 def test_a_tensor_used_twice_gets_both_gradients():
     x = leaf([1.0, 2.0, 3.0])
     Total.apply(Mul.apply(x, x)).backward()  # d(sum x^2)/dx = 2x
-    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [2.0, 4.0, 6.0])
 
 
 def test_errors_match_torch():
@@ -115,13 +115,13 @@ def test_retain_graph_allows_a_second_backward():
     z = Total.apply(Exp.apply(x))
     z.backward(retain_graph=True)
     z.backward()
-    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([0.0, 1.0]))
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * np.exp([0.0, 1.0]))
 
 
 def test_gradient_argument_weights_a_non_scalar_output():
     x = leaf([1.0, 2.0])
     Mul.apply(x, x).backward(tl.tensor([1.0, 10.0], dtype=tl.float64))
-    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 40.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [2.0, 40.0])
 
 
 def test_in_place_change_of_a_saved_tensor_is_detected():
@@ -144,7 +144,7 @@ def test_in_place_on_a_leaf_that_requires_grad_is_refused():
         x.add_(1)
     with tl.no_grad():
         x.add_(1)  # the optimizer's update: allowed
-    np.testing.assert_array_equal(x.detach().numpy(), [2.0, 3.0])
+    np.testing.assert_array_equal(x.detach().cpu().numpy(), [2.0, 3.0])
 
 
 def test_no_grad_enable_grad_and_set_grad_enabled():
@@ -184,8 +184,8 @@ def test_autograd_grad_returns_gradients_without_touching_dot_grad():
     x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     z = Total.apply(Mul.apply(x, y))
     gx, gy = tl.autograd.grad(z, (x, y))
-    np.testing.assert_array_equal(gx.numpy(), [3.0, 4.0])
-    np.testing.assert_array_equal(gy.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(gx.cpu().numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(gy.cpu().numpy(), [1.0, 2.0])
     assert x.grad is None and y.grad is None
     unused = leaf([0.0])
     with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
@@ -200,7 +200,7 @@ def test_retain_grad_keeps_the_gradient_of_an_intermediate():
     e.retain_grad()
     assert e.retains_grad
     Total.apply(e).backward()
-    np.testing.assert_array_equal(e.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(e.grad.cpu().numpy(), [1.0, 1.0])
 
 
 def test_requires_grad_rules():
@@ -210,7 +210,7 @@ def test_requires_grad_rules():
     with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables"):
         y.requires_grad_(False)
     with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
-        y.numpy()
+        y.cpu().numpy()  # (a GPU tensor would first refuse for its device, as in torch)
 
 
 def test_gradcheck_passes_a_right_backward_and_reports_a_wrong_one():

@@ -27,6 +27,11 @@ from parity import FLOAT_PAIRS, assert_matches, assert_same_error, tensor_pairs,
 GRAD_TOL = {tl.float16: 2e-2, tl.bfloat16: 1e-1, tl.float32: 1e-5, tl.float64: 1e-10}
 
 
+def _host(t) -> np.ndarray:
+    """A tensor's values as a NumPy array, on either device (copied off a GPU)."""
+    return tl.backend.to_host(t._data)
+
+
 def _t(array, dtype=None):
     """The same values in both libraries (leaves that require grad when floating)."""
     array = np.asarray(array)
@@ -63,14 +68,17 @@ def _same_model(theirs: torch.nn.Module, ours: nn.Module):
 
 # ====================================================================== Parameter
 def test_parameter_basics_and_repr():
-    data = tl.tensor([1.0, 2.0])
+    data = tl.tensor([1.0, 2.0], device="cpu")  # (on the CPU: torch's repr shows no device)
     p = nn.Parameter(data)
     assert isinstance(p, tl.Tensor) and p.requires_grad and p.is_leaf
     assert p.data_ptr() == data.data_ptr()  # shares memory, as torch does
     assert repr(p) == repr(torch.nn.Parameter(torch.tensor([1.0, 2.0])))
-    assert repr(nn.Parameter(tl.tensor([1, 2]), requires_grad=False)) == repr(
+    assert repr(nn.Parameter(tl.tensor([1, 2], device="cpu"), requires_grad=False)) == repr(
         torch.nn.Parameter(torch.tensor([1, 2]), requires_grad=False))
-    assert repr(nn.Parameter()) == repr(torch.nn.Parameter())
+    expected = repr(torch.nn.Parameter())
+    if tl.get_default_device() != "cpu":  # Parameter() is made on the default device; torch shows a GPU's
+        expected = expected.replace("tensor([]", f"tensor([], device='{tl.get_default_device()}'")
+    assert repr(nn.Parameter()) == expected
     assert type(p.detach()) is tl.Tensor
     assert_same_error(lambda: nn.Parameter(tl.tensor([1, 2])), lambda: torch.nn.Parameter(torch.tensor([1, 2])),
                       match_message=True)
@@ -81,7 +89,7 @@ def test_parameter_pickles_and_deepcopies_as_parameter():
     for q in (pickle.loads(pickle.dumps(p)), copy.deepcopy(p)):
         assert type(q) is nn.Parameter and q.requires_grad
         assert q.data_ptr() != p.data_ptr()
-        np.testing.assert_array_equal(q._data, p._data)
+        np.testing.assert_array_equal(_host(q), _host(p))
 
 
 # ====================================================================== Module API
@@ -171,7 +179,7 @@ def test_load_state_dict_round_trip_and_errors():
     ours, theirs = _models()
     _same_model(theirs, ours)
     for k, v in theirs.state_dict().items():
-        np.testing.assert_array_equal(ours.state_dict()[k]._data, v.numpy())
+        np.testing.assert_array_equal(_host(ours.state_dict()[k]), v.numpy())
     # errors: missing, unexpected and size mismatch, all in one message, as torch words it
     o_lin, t_lin = nn.Linear(2, 3), torch.nn.Linear(2, 3)
     o_lin.register_buffer("rb", tl.zeros(2))
@@ -273,6 +281,75 @@ def test_zero_grad_requires_grad_apply_and_to():
     assert loss.weight.dtype is tl.float64 and list(loss.state_dict()) == ["weight"]
 
 
+@pytest.fixture
+def cuda():
+    """A CUDA device for one test: the real GPU if there is one, else the simulated one, switched on."""
+    was = tl.backend.simulating()
+    if not tl.backend.real_gpu_available():
+        tl.backend.simulate_cuda(True)
+    yield tl.device("cuda", 0)
+    tl.backend.simulate_cuda(was)
+
+
+def _on_gpu(t) -> bool:
+    return t.device == "cuda:0" and type(t._data) is not np.ndarray
+
+
+def test_module_to_a_device_moves_parameters_in_place(cuda):
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    model.register_buffer("running", tl.zeros(3, device="cpu"))
+    params = list(model.parameters())
+    loss = F.cross_entropy(model.cpu()(tl.ones(2, 4, device="cpu")), tl.tensor([0, 2], device="cpu"))
+    loss.backward()
+    grads = [p.grad for p in params]
+    assert model.cuda() is model
+    assert all(p is q for p, q in zip(params, model.parameters()))  # the same objects: an optimizer keeps them
+    assert all(_on_gpu(p) and p.grad is g and _on_gpu(g) for p, g in zip(params, grads))
+    assert _on_gpu(model.running) and params[0].is_leaf and params[0].requires_grad
+    out = model(tl.ones(2, 4, device="cuda"))
+    assert _on_gpu(out) and out.grad_fn is not None
+    model.to("cuda", tl.float64)
+    assert all(p.dtype is tl.float64 and p.grad.dtype is tl.float64 and _on_gpu(p) for p in params)
+    with pytest.raises(TypeError, match="bfloat16"):  # refused before anything changes
+        model.bfloat16()
+    assert all(p.dtype is tl.float64 for p in params)
+    assert model.to(tl.float32).cpu() is model
+    assert all(p.device == "cpu" and p.grad.device == "cpu" and p.dtype is tl.float32 for p in params)
+    assert model.running.device == "cpu"
+    # a checkpoint loads across devices, and copies keep the device
+    gpu_model = copy.deepcopy(model).cuda()
+    gpu_model.load_state_dict(model.state_dict())
+    assert all(_on_gpu(p) for p in gpu_model.parameters())
+    np.testing.assert_array_equal(_host(gpu_model[0].weight), _host(model[0].weight))
+    assert all(_on_gpu(p) and type(p) is nn.Parameter for p in copy.deepcopy(gpu_model).parameters())
+    assert all(_on_gpu(p) for p in pickle.loads(pickle.dumps(gpu_model)).parameters())
+
+
+def test_functional_ops_run_on_the_device(cuda):
+    x = tl.randn(6, 5, device="cuda").requires_grad_()
+    target = tl.tensor([0, 4, 1, 1, 2, 3], device="cuda")
+    for out in (F.relu(x), F.sigmoid(x), F.tanh(x), F.softmax(x, 1), F.log_softmax(x, 0),
+                F.linear(x, tl.ones(3, 5, device="cuda"), tl.ones(3, device="cuda")),
+                F.dropout(x, 0.5), F.mse_loss(x, tl.zeros(6, 5, device="cuda")),
+                F.cross_entropy(x, target, label_smoothing=0.1, weight=tl.ones(5, device="cuda"), ignore_index=1),
+                F.cross_entropy(x, F.softmax(x.detach(), 1)), F.nll_loss(F.log_softmax(x, 1), target)):
+        assert _on_gpu(out)
+        out.sum().backward()
+        assert _on_gpu(x.grad)
+    assert _on_gpu(F.one_hot(target)) and _on_gpu(nn.Dropout(0.3)(x)) and _on_gpu(F.dropout(x, 1.0))
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        F.cross_entropy(x, target, weight=tl.ones(5, device="cpu"))
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        F.linear(x, tl.ones(3, 5, device="cpu"))
+    with pytest.raises(IndexError, match="Target 7 is out of bounds"):
+        F.cross_entropy(x, tl.tensor([0, 7, 1, 1, 2, 3], device="cuda"))
+    # dropout's mask comes from the GPU's own generator, seeded by tl.manual_seed (same numbers as the CPU's)
+    tl.manual_seed(0)
+    on_gpu = F.dropout(tl.ones(50, 40, device="cuda"), 0.3)
+    tl.manual_seed(0)
+    np.testing.assert_array_equal(_host(on_gpu), _host(F.dropout(tl.ones(50, 40, device="cpu"), 0.3)))
+
+
 def test_get_submodule():
     ours, theirs = _models()
     assert ours.get_submodule("2.0.fc") is ours[2][0].fc
@@ -324,13 +401,13 @@ def test_linear_init_bounds_and_seed():
     tl.manual_seed(0)
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    w, b = layer.weight._data, layer.bias._data
+    w, b = _host(layer.weight), _host(layer.bias)
     assert w.shape == (300, 400) and w.dtype == np.float32 and b.shape == (300,)
     assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
     assert abs(w.mean()) < 0.01 * bound and abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound  # uniform
     assert np.abs(w).max() > 0.99 * bound
     tl.manual_seed(0)
-    np.testing.assert_array_equal(nn.Linear(400, 300).weight._data, w)
+    np.testing.assert_array_equal(_host(nn.Linear(400, 300).weight), w)
     assert nn.Linear(2, 3, dtype=tl.float64).weight.dtype is tl.float64
     assert nn.Linear(2, 3, bias=False).bias is None
     assert list(nn.Linear(2, 3, bias=False).state_dict()) == ["weight"]
@@ -344,7 +421,7 @@ def test_init_functions():
     tl.manual_seed(1)
     nn.init.xavier_uniform_(w)
     a = math.sqrt(6 / 130)
-    assert np.abs(w._data).max() <= a and np.abs(w._data).max() > 0.95 * a
+    assert np.abs(_host(w)).max() <= a and np.abs(_host(w)).max() > 0.95 * a
     nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu")
     assert abs(w._data.std() - math.sqrt(2) / math.sqrt(50)) < 0.01
     nn.init.xavier_normal_(w, gain=2.0)
@@ -439,7 +516,7 @@ def test_softmax_huge_logits_edge_cases_and_errors(ours_fn, torch_fn):
         warnings.simplefilter("error")
         assert_matches(ours_fn(tl.tensor(huge), 1), torch_fn(torch.tensor(huge), 1))
         assert_matches(ours_fn(tl.tensor(huge), 0), torch_fn(torch.tensor(huge), 0))
-    assert np.isfinite(ours_fn(tl.tensor(huge), 1)._data).all()
+    assert np.isfinite(_host(ours_fn(tl.tensor(huge), 1))).all()
     assert_matches(ours_fn(tl.tensor(2.0), 0), torch_fn(torch.tensor(2.0), 0))
     assert_matches(ours_fn(tl.zeros(0, 3), 1), torch_fn(torch.zeros(0, 3), 1))
     assert_matches(ours_fn(tl.zeros(3, 0), 1), torch_fn(torch.zeros(3, 0), 1))
@@ -522,11 +599,11 @@ def test_dropout():
     x = tl.ones(200, 100)
     tl.manual_seed(0)
     out = F.dropout(x, 0.3)
-    kept = out._data != 0
+    kept = _host(out) != 0
     assert abs(kept.mean() - 0.7) < 0.02
-    np.testing.assert_allclose(out._data[kept], 1 / 0.7, rtol=1e-6)
+    np.testing.assert_allclose(_host(out)[kept], 1 / 0.7, rtol=1e-6)
     tl.manual_seed(0)
-    np.testing.assert_array_equal(F.dropout(x, 0.3)._data, out._data)  # the library's generator
+    np.testing.assert_array_equal(_host(F.dropout(x, 0.3)), _host(out))  # the library's generator
     assert F.dropout(x, 0.3, training=False) is x and F.dropout(x, 0.0) is x
     assert not F.dropout(x, 1.0)._data.any()
     layer = nn.Dropout(0.5)
@@ -535,7 +612,7 @@ def test_dropout():
     y = layer.train()(leaf)
     assert y.grad_fn.name() == "NativeDropoutBackward0"
     y.backward(tl.ones(4, 5))
-    np.testing.assert_array_equal(leaf.grad._data, y._data)  # the gradient is the mask
+    np.testing.assert_array_equal(_host(leaf.grad), _host(y))  # the gradient is the mask
     buf = tl.ones(3, 3)
     assert nn.Dropout(0.5, inplace=True)(buf) is buf
     assert_same_error(lambda: nn.Dropout(1.5), lambda: torch.nn.Dropout(1.5), match_message=True)
@@ -618,7 +695,7 @@ def test_cross_entropy_values_dtypes_and_edge_cases():
     for reduction in ("mean", "sum", "none"):
         assert_matches(F.cross_entropy(tl.tensor(huge), tl.tensor(target), reduction=reduction),
                        TF.cross_entropy(torch.tensor(huge), torch.tensor(target), reduction=reduction))
-    assert np.isfinite(F.cross_entropy(tl.tensor(huge), tl.tensor(target))._data)
+    assert np.isfinite(_host(F.cross_entropy(tl.tensor(huge), tl.tensor(target))))
     logits, t = _ce_case((4, 3), dtype=np.float64)
     assert_matches(F.cross_entropy(tl.tensor(logits), tl.tensor(t)), TF.cross_entropy(torch.tensor(logits),
                                                                                       torch.tensor(t)))
@@ -794,7 +871,7 @@ def test_mlp_forward_backward_matches_torch():
     loss_ours.backward()
     loss_theirs.backward()
     for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_allclose(p.grad._data, to_numpy(q.grad), rtol=1e-4, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(_host(p.grad), to_numpy(q.grad), rtol=1e-4, atol=1e-6, err_msg=name)
 
 
 # ====================================================================== backward(create_graph=True)

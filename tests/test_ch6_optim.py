@@ -9,6 +9,9 @@ all that can differ).
 
 from __future__ import annotations
 
+import contextlib
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -54,7 +57,7 @@ def _run_both(ours_opt, theirs_opt, ours, theirs, steps=STEPS, skip=None):
 def _assert_params_close(ours, theirs, tol):
     for o, t in zip(ours, theirs):
         assert o.dtype is {torch.float32: tl.float32, torch.float64: tl.float64}[t.dtype]
-        np.testing.assert_allclose(o._data, t.detach().numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(tl.backend.to_host(o._data), t.detach().numpy(), rtol=tol, atol=tol)
 
 
 CONFIGS = [
@@ -101,7 +104,7 @@ def test_param_groups_and_missing_grads(name):
 def _structure(value):
     """A state dict with tensors replaced by (shape, dtype name, values) for comparison."""
     if isinstance(value, (tl.Tensor, torch.Tensor)):
-        data = value._data if isinstance(value, tl.Tensor) else value.detach().numpy()
+        data = tl.backend.to_host(value._data) if isinstance(value, tl.Tensor) else value.detach().numpy()
         return ("tensor", tuple(value.shape), str(value.dtype).split(".")[-1], np.round(data.astype(float), 6).tolist())
     if isinstance(value, dict):
         return {k: _structure(v) for k, v in value.items()}
@@ -181,7 +184,7 @@ def test_step_is_in_place_and_bumps_version():
     opt.step()
     assert p._data is data
     assert p._version == version + 1
-    np.testing.assert_array_equal(p._data, [0.5, 1.5])
+    np.testing.assert_array_equal(tl.backend.to_host(p._data), [0.5, 1.5])
 
 
 def test_closure_runs_with_grad_enabled():
@@ -195,7 +198,7 @@ def test_closure_runs_with_grad_enabled():
 
     with tl.no_grad():
         assert opt.step(closure) == 7.0
-    np.testing.assert_allclose(p._data, [0.8])
+    np.testing.assert_allclose(tl.backend.to_host(p._data), [0.8])
 
 
 def test_repr_matches_torch():
@@ -252,3 +255,87 @@ def test_named_parameters_are_accepted():
     opt = optim.SGD(model.named_parameters(), lr=0.1)
     assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
     assert opt.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+
+
+# ====================================================================== on the GPU (the simulated one in CI)
+@pytest.fixture
+def cuda():
+    """A CUDA device for one test: the real GPU if there is one, else the simulated one, switched on."""
+    was = tl.backend.simulating()
+    if not tl.backend.real_gpu_available():
+        tl.backend.simulate_cuda(True)
+    yield tl.device("cuda", 0)
+    tl.backend.simulate_cuda(was)
+
+
+@pytest.fixture
+def no_host_reads():
+    """A context in which every read of a simulated-GPU value by the host is an error (a real GPU would wait)."""
+    if not tl.backend.simulating():
+        pytest.skip("only the simulated GPU's arrays can be watched for reads")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a value was read back from the GPU: the host would wait for it")
+
+    @contextlib.contextmanager
+    def forbidden():
+        with pytest.MonkeyPatch.context() as patch:
+            for name in ("__float__", "__int__", "__index__", "__bool__", "item", "tolist", "get"):
+                patch.setattr(tl.backend.SimulatedCudaArray, name, refuse, raising=False)
+            yield
+
+    return forbidden
+
+
+def _gpu_model_and_batch():
+    tl.manual_seed(0)
+    model = tl.nn.Sequential(tl.nn.Linear(6, 16, device="cpu"), tl.nn.ReLU(), tl.nn.Linear(16, 4, device="cpu"))
+    x, y = tl.randn(8, 6, device="cpu"), tl.randint(0, 4, (8,), device="cpu")
+    return model, x, y
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: optim.SGD(p, lr=0.1), lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+    lambda p: optim.Adam(p, lr=0.01), lambda p: optim.Adam(p, lr=0.01, amsgrad=True, maximize=True),
+    lambda p: optim.AdamW(p, lr=0.01),
+], ids=["sgd", "sgd-nesterov", "adam", "adam-amsgrad", "adamw"])
+def test_optimizer_built_before_model_to_cuda_steps_on_the_gpu(cuda, make):
+    """As in torch: build the optimizer, then move the model; state is made on the parameters' device."""
+    model, x, y = _gpu_model_and_batch()
+    reference = copy.deepcopy(model)
+    opt, ref_opt = make(model.parameters()), make(reference.parameters())
+    model.cuda()
+    for _ in range(3):
+        for m, o, inputs in ((model, opt, (x.cuda(), y.cuda())), (reference, ref_opt, (x, y))):
+            o.zero_grad()
+            tl.nn.functional.cross_entropy(m(inputs[0]), inputs[1]).backward()
+            o.step()
+    for p, q in zip(model.parameters(), reference.parameters()):
+        assert p.device == "cuda:0" and type(p._data) is not np.ndarray
+        np.testing.assert_allclose(p.cpu().detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6)
+    for state in opt.state.values():
+        for key, value in state.items():
+            # Adam's step counter is a CPU tensor, as torch's: reading it never waits for the GPU
+            assert value.device == ("cpu" if key == "step" else "cuda:0"), key
+    # a CPU checkpoint of the optimizer loads onto the GPU parameters
+    opt.load_state_dict(ref_opt.state_dict())
+    assert all(v.device == ("cpu" if k == "step" else "cuda:0") for s in opt.state.values() for k, v in s.items())
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9), lambda p: optim.Adam(p, lr=0.01, amsgrad=True),
+    lambda p: optim.AdamW(p, lr=0.01, weight_decay=0.1),
+], ids=["sgd-momentum", "adam-amsgrad", "adamw"])
+def test_an_optimizer_step_never_waits_for_the_gpu(cuda, make, no_host_reads):
+    model, x, y = _gpu_model_and_batch()
+    model.cuda()
+    opt = make(model.parameters())
+    x, y = x.cuda(), y.cuda()
+    for _ in range(2):
+        opt.zero_grad()
+        tl.nn.functional.cross_entropy(model(x), y).backward()
+        with no_host_reads():  # a step reads nothing back: a timed training step would otherwise wait each time
+            opt.step()
+            opt.zero_grad(set_to_none=False)
+    with no_host_reads(), pytest.raises(AssertionError, match="read back from the GPU"):
+        float(model[0].weight.sum())  # (the watch works)

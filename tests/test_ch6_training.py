@@ -24,7 +24,7 @@ def blobs(n=200, features=4, classes=3, seed=0):
 
 def manual_loop(lib, x_np, y_np, w0, b0, epochs=150, lr=0.5):
     """Softmax regression written from tensors and autograd alone (the same code for both libraries)."""
-    x, y = lib.from_numpy(x_np), lib.from_numpy(y_np)
+    x, y = lib.tensor(x_np), lib.tensor(y_np)  # (on the default device: the GPU in a device run)
     w = lib.tensor(w0, requires_grad=True)
     b = lib.tensor(b0, requires_grad=True)
     rows = lib.arange(len(y_np))
@@ -61,11 +61,11 @@ def nn_loop(lib, x_np, y_np, state, epochs=100):
     lib.manual_seed(0)
     model = lib.nn.Linear(4, 3)
     with lib.no_grad():
-        model.weight.copy_(lib.from_numpy(state["weight"]))
-        model.bias.copy_(lib.from_numpy(state["bias"]))
+        model.weight.copy_(lib.tensor(state["weight"]))
+        model.bias.copy_(lib.tensor(state["bias"]))
     loss_fn = lib.nn.CrossEntropyLoss()
     opt = lib.optim.Adam(model.parameters(), lr=0.05)
-    x, y = lib.from_numpy(x_np), lib.from_numpy(y_np)
+    x, y = lib.tensor(x_np), lib.tensor(y_np)  # (on the default device: the GPU in a device run)
     losses = []
     for _ in range(epochs):
         opt.zero_grad()
@@ -82,7 +82,7 @@ def test_nn_linear_cross_entropy_adam_loop_matches_torch():
     x, y = blobs(seed=3)
     tl.manual_seed(5)
     start = tl.nn.Linear(4, 3).state_dict()
-    state = {k: v.numpy().copy() for k, v in start.items()}
+    state = {k: v.cpu().numpy().copy() for k, v in start.items()}
     ours, ours_acc = nn_loop(tl, x, y, state)
     theirs, theirs_acc = nn_loop(torch, x, y, state)
     np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
@@ -107,7 +107,7 @@ def test_mlp_on_digits_reaches_97_percent(digits):
     model = tl.nn.Sequential(tl.nn.Linear(64, 128), tl.nn.ReLU(), tl.nn.Linear(128, 10))
     opt = tl.optim.Adam(model.parameters(), lr=1e-2)
     loss_fn = tl.nn.CrossEntropyLoss()
-    xs, ys = tl.from_numpy(x_train), tl.from_numpy(y_train)
+    xs, ys = tl.tensor(x_train), tl.tensor(y_train)
     for _ in range(25):
         order = tl.randperm(len(x_train))
         for start in range(0, len(x_train), 64):
@@ -118,6 +118,6 @@ def test_mlp_on_digits_reaches_97_percent(digits):
             opt.step()
     model.eval()
     with tl.no_grad():
-        predictions = model(tl.from_numpy(x_test)).argmax(dim=1)
-    accuracy = (predictions == tl.from_numpy(y_test)).float().mean().item()
+        predictions = model(tl.tensor(x_test)).argmax(dim=1)
+    accuracy = (predictions == tl.tensor(y_test)).float().mean().item()
     assert accuracy >= 0.97, f"test accuracy {accuracy:.3f}"

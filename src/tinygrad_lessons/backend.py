@@ -65,14 +65,19 @@ def simulate_cuda(enabled: bool = True) -> None:
 _REAL_GPU = None
 
 
+_ONE_GPU = None  # cuda:0 when the machine has exactly one GPU: then every CuPy array lives there
+
+
 def real_gpu_available() -> bool:
     """True when CuPy is installed and sees at least one NVIDIA GPU (asked once, then remembered)."""
-    global _REAL_GPU
+    global _REAL_GPU, _ONE_GPU
     if _REAL_GPU is None:
         try:
-            _REAL_GPU = cupy is not None and cupy.cuda.runtime.getDeviceCount() > 0
+            count = cupy.cuda.runtime.getDeviceCount() if cupy is not None else 0
         except Exception:  # noqa: BLE001 - no driver, no device: CuPy raises CUDARuntimeError
-            _REAL_GPU = False
+            count = 0
+        _REAL_GPU = count > 0
+        _ONE_GPU = cuda_device(0) if count == 1 else None
     return _REAL_GPU
 
 
@@ -218,6 +223,8 @@ def device_of(array):
     if kind is SimulatedCudaArray:
         return cuda_device(0)
     if cupy is not None and kind is cupy.ndarray:
+        if _ONE_GPU:  # the common case: no need to ask CuPy (``array.device`` builds an object per call)
+            return _ONE_GPU
         return cuda_device(array.device.id)
     return CPU
 

@@ -39,6 +39,8 @@ def _root_gradients(outputs, grad_outputs):
                 f"Mismatch in shape: grad_output[{i}] has a shape of {_size(g.shape)} and output[{i}] has a "
                 f"shape of {_size(out.shape)}."
             )
+        if g.device is not out.device:
+            raise RuntimeError(f"invalid gradient at index {i} - expected device {out.device} but got {g.device}")
         node = out.grad_fn if out.grad_fn is not None else _leaf_node(out)
         roots.append((node, out._output_nr, g))
     return roots
@@ -107,9 +109,9 @@ def _run(roots, *, retain_graph, create_graph, capture=None, accumulate=True):
                         _accumulate(t, grads[nr].clone() if not create_graph else grads[nr], create_graph)
             grad_outputs = [grads.get(i) for i in range(node.num_outputs)]
             for i, g in enumerate(grad_outputs):
-                if g is None:
+                if g is None:  # an unused output: zeros, on the device of the gradients that did arrive
                     shape, dtype = node.outputs_meta[i]
-                    grad_outputs[i] = _zeros(shape, dtype)
+                    grad_outputs[i] = _zeros(shape, dtype, next(iter(grads.values())).device)
             grad_inputs = node.backward(node, *grad_outputs)
             if not isinstance(grad_inputs, tuple):
                 grad_inputs = (grad_inputs,)
@@ -159,8 +161,8 @@ def _release(node, deps, buffers, ready):
                     stack.append(nxt)
 
 
-def _zeros(shape, dtype):
-    return zeros(shape, dtype=dtype)
+def _zeros(shape, dtype, device):
+    return zeros(shape, dtype=dtype, device=device)
 
 
 def _accumulate(t, g, create_graph):
@@ -233,7 +235,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         g = captured.get(i)
         if g is None:
             if materialize_grads:
-                g = _zeros(t.shape, t.dtype)
+                g = _zeros(t.shape, t.dtype, t.device)
             elif not allow_unused:
                 raise RuntimeError(
                     "One of the differentiated Tensors appears to not have been used in the graph. "

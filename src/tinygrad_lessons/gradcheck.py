@@ -8,12 +8,16 @@ Jacobian with an error of order ``eps**2``. Autograd gives the same Jacobian one
 
 Run it in float64: in float32, rounding error of order 1e-7 / eps would swamp
 the comparison.
+
+The inputs may live on any device: ``fn`` runs there, and the Jacobians (small,
+``outputs x inputs`` matrices) are assembled and compared on the host.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .backend import to_host
 from .engine import grad as autograd_grad
 from .grad_mode import no_grad
 from .tensor import Tensor
@@ -45,13 +49,18 @@ def numerical_jacobian(fn, inputs, index, eps):
         for j in range(x.numel()):
             original = flat[j].item()
             flat[j] = original + eps
-            plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+            plus = [_host_values(o) for o in _outputs(fn, inputs)]
             flat[j] = original - eps
-            minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+            minus = [_host_values(o) for o in _outputs(fn, inputs)]
             flat[j] = original
             for k in range(len(outs)):
                 columns[k][:, j] = (plus[k] - minus[k]) / (2 * eps)
     return columns
+
+
+def _host_values(t) -> np.ndarray:
+    """A tensor's values as a flat float64 NumPy array (copied off a GPU)."""
+    return to_host(t._data).astype(np.float64).reshape(-1)
 
 
 def analytical_jacobian(fn, inputs, index):
@@ -69,7 +78,7 @@ def analytical_jacobian(fn, inputs, index):
                 seed._data[np.unravel_index(i, seed._data.shape)] = 1  # (reshape(-1) copies a permuted output)
                 (g,) = autograd_grad(out, x, seed, retain_graph=True, allow_unused=True)
                 if g is not None:
-                    jac[i] = g._data.astype(np.float64).reshape(-1)
+                    jac[i] = _host_values(g)
         jacobians.append(jac)
     return jacobians
 

@@ -57,6 +57,11 @@ def _module_of(array):
     return array_module(array)
 
 
+def _is_array(x) -> bool:
+    """An array of any device (NumPy's, the simulated GPU's subclass, CuPy's), not a number."""
+    return x.__class__ is _ndarray or isinstance(x, _ndarray) or hasattr(x, "__cuda_array_interface__")
+
+
 def element_strides(array) -> tuple:
     """An array's strides counted in elements, as torch counts them (NumPy counts bytes)."""
     itemsize = array.itemsize
@@ -298,7 +303,7 @@ def operand_layout(operand, np_dtype):
     torch converts an operand of another dtype with ``.to(dtype)`` first: a copy, laid out
     by ``preserve_format_strides``. A Python number is a 0-d operand.
     """
-    if operand.__class__ is not _ndarray:
+    if not _is_array(operand):
         return (), ()
     strides = element_strides(operand)
     if operand.dtype != np_dtype:
@@ -317,7 +322,7 @@ def elementwise_strides(shape, operands, np_dtype):
         return None
     same_shape = all_contiguous = no_size_one = True
     for op in operands:
-        if op.__class__ is _ndarray:
+        if _is_array(op):
             same_shape = same_shape and op.shape == shape
             all_contiguous = all_contiguous and op.flags.c_contiguous
             no_size_one = no_size_one and 1 not in op.shape

@@ -19,6 +19,12 @@ the *result* of an element-wise operation:
 Speed matters: a training loop does millions of small ops, so ``a + b`` on two
 contiguous tensors of one dtype goes straight to ``np.add`` (see ``_plain_binary``);
 everything else takes the general path (``_elementwise``).
+
+**Devices.** Every function here is written once, for NumPy (CPU) and CuPy (GPU) arrays
+alike: it asks ``xp = array_module(x)`` and makes its arrays with ``xp.empty``,
+``xp.where``...; a NumPy ufunc handed around as ``fn`` (``np.add``) stands for the ufunc of
+that name in ``xp`` (``_for``). Results live where their inputs live. Tensors on two devices
+are torch's error, in the fast paths too (a 0-d CPU tensor may join GPU ones, as in torch).
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ import warnings
 import numpy as np
 
 from . import dtypes
-from .function import AccumulateGrad, Function, record_binary
+from .backend import SimulatedCudaArray, array_module, cupy
+from .function import AccumulateGrad, Function, device_mismatch_error, record_binary, same_device_arrays
 from .grad_mode import STATE
 from .layout import (
     assert_no_internal_overlap,
@@ -54,6 +61,37 @@ __all__ = [
 ]
 
 _ndarray = np.ndarray
+_ufunc = np.ufunc
+#: the classes of arrays in GPU memory: the simulated GPU's, and CuPy's when it is installed
+_DEVICE_ARRAYS = frozenset(kind for kind in (SimulatedCudaArray, getattr(cupy, "ndarray", None)) if kind is not None)
+
+
+def _is_array(x) -> bool:
+    """An array on any device (not a Python or NumPy number): what an operand of an element-wise op may be."""
+    return x.__class__ is _ndarray or x.__class__ in _DEVICE_ARRAYS
+
+
+def _for(xp, fn):
+    """``fn`` for arrays of the array module ``xp``: a NumPy ufunc (``np.add``) stands for ``xp``'s ufunc of
+    that name (``cupy.add``); other functions find their ``xp`` themselves, from their arguments."""
+    if xp is np or fn.__class__ is not _ufunc:
+        return fn
+    return getattr(xp, fn.__name__)
+
+
+def _fn_for(x, fn):
+    """``_for`` the array module of the array ``x``, with no extra call for a CPU array (the hot case)."""
+    return fn if x.__class__ is _ndarray else _for(array_module(x), fn)
+
+
+def _module(*values):
+    """The array module of the first array among ``values`` (numbers may stand on either side of an op)."""
+    for v in values:
+        if v.__class__ is _ndarray:
+            return np
+        if v.__class__ in _DEVICE_ARRAYS:
+            return array_module(v)
+    return np
 
 # torch never warns about overflow, 0/0 or log(0): it just gives inf or nan. NumPy warns.
 # Silencing it per call (np.errstate) costs as much as a small op, so this filter does it
@@ -101,7 +139,7 @@ def _scalar_as(value, np_dtype):
         try:
             return np_dtype.type(value)
         except OverflowError:  # out of the dtype's range: wrap around, as C (and torch) do
-            return np.array(int(value), np.int64).astype(np_dtype)
+            return np.array(int(value), np.int64).astype(np_dtype)[()]  # a NumPy number, as above
     return np_dtype.type(value)
 
 
@@ -132,14 +170,17 @@ def _check_fits(value, d: dtypes.dtype):
 
 def _as_operand(x, np_dtype):
     """An operand (array or number) in the dtype the operation computes in."""
-    if x.__class__ is _ndarray:
+    if x.__class__ is _ndarray or x.__class__ in _DEVICE_ARRAYS:
         return x if x.dtype == np_dtype else x.astype(np_dtype)
     return _scalar_as(x, np_dtype)
 
 
 def _plain(result) -> np.ndarray:
-    """NumPy returns a scalar, not a 0-d array, for an op on 0-d arrays: make it an array again."""
-    return result if result.__class__ is _ndarray else np.asarray(result)
+    """NumPy returns a scalar, not a 0-d array, for an op on 0-d arrays: make it an array again.
+    (A GPU array stays as it is: CuPy, and the simulated GPU, never return scalars.)"""
+    if result.__class__ is _ndarray or not isinstance(result, np.generic):
+        return result
+    return np.asarray(result)
 
 
 # ====================================================================== broadcasting
@@ -147,34 +188,39 @@ def _broadcast_shapes(operands) -> tuple:
     """The result shape of an element-wise op: its operands' shapes broadcast, left to right."""
     shape = None
     for op in operands:
-        if op.__class__ is _ndarray:
+        if op.__class__ is _ndarray or op.__class__ in _DEVICE_ARRAYS:
             shape = op.shape if shape is None else infer_size(shape, op.shape)
     return () if shape is None else shape
 
 
 # ====================================================================== result layout (torch's TensorIterator)
-def _empty(shape, np_dtype, strides) -> np.ndarray:
-    """New memory for a result: row-major when ``strides`` is None (``elementwise_strides``' answer).
+def _empty(shape, np_dtype, strides, xp=np) -> np.ndarray:
+    """New memory (of array module ``xp``) for a result: row-major when ``strides`` is None
+    (``elementwise_strides``' answer).
 
     ``strides`` are always dense here (no gaps), so the memory holds exactly the elements:
     cheaper to size than ``layout.empty_strided``'s general span, on this hot path.
     """
     if strides is None:
-        return np.empty(shape, np_dtype)
-    return strided_view(np.empty(math.prod(shape), np_dtype), shape, strides, 0)
+        return xp.empty(shape, np_dtype)
+    return strided_view(xp.empty(math.prod(shape), np_dtype), shape, strides, 0)
 
 
 # ====================================================================== the general element-wise path
 def _elementwise(fn, operands, np_dtype, out_dtype=None, row_major=False) -> np.ndarray:
     """Compute ``fn(*operands)`` in ``np_dtype`` into a new array laid out as torch lays it out.
 
-    ``operands`` are arrays and Python numbers; each is first converted to ``np_dtype``.
-    ``fn`` is called like a ufunc, ``fn(*converted, out=result)``. ``row_major=True`` skips
-    torch's layout rule, for the few ops that always return a row-major result.
+    ``operands`` are arrays (all on one device) and Python numbers; each is first converted
+    to ``np_dtype``. ``fn`` is called like a ufunc, ``fn(*converted, out=result)``, the result
+    being new memory on the operands' device. ``row_major=True`` skips torch's layout rule,
+    for the few ops that always return a row-major result.
     """
+    xp = np if operands[0].__class__ is _ndarray else _module(*operands)
     shape = _broadcast_shapes(operands)
     strides = None if row_major else elementwise_strides(shape, operands, np_dtype)
-    out = _empty(shape, out_dtype or np_dtype, strides)
+    out = _empty(shape, out_dtype or np_dtype, strides, xp)
+    if xp is not np and fn.__class__ is _ufunc:  # NumPy's ufunc stands for the device's (see _for)
+        fn = getattr(xp, fn.__name__)
     fn(*[_as_operand(op, np_dtype) for op in operands], out=out)
     return out
 
@@ -193,13 +239,18 @@ def _plain_binary(ufunc, a, b, fn=None, extra=()):
     the op (grad mode on, an operand requiring grad), the result is recorded as ``fn``'s
     node (``_record_plain``), the same node ``fn.apply(a, b, dtype, *extra)`` would make.
     Without ``fn`` (the comparisons, which have no gradient) ``requires_grad`` is ignored.
+
+    Two tensors must be on one device (compared as objects: devices are interned); tensors
+    on two devices take the general path, where ``Function.apply`` raises torch's error (or
+    moves a 0-d CPU tensor to the GPU, as torch allows). On a GPU, ``ufunc`` is the array
+    module's own (``cupy.add``), so the result stays on the inputs' device.
     """
     if a.__class__ is Tensor:
-        x = a._data
+        x = data = a._data
         if b.__class__ is Tensor:
             y = b._data
-            if (a.dtype is not b.dtype or not x.flags.c_contiguous or not y.flags.c_contiguous
-                    or (x.shape != y.shape and (1 in x.shape or 1 in y.shape))):
+            if (a.dtype is not b.dtype or a.device is not b.device or not x.flags.c_contiguous
+                    or not y.flags.c_contiguous or (x.shape != y.shape and (1 in x.shape or 1 in y.shape))):
                 return None
             record = fn is not None and (a.requires_grad or b.requires_grad) and STATE.enabled
         elif (b.__class__ is float or b.__class__ is int) and _plain_with_number(a, b):
@@ -209,9 +260,12 @@ def _plain_binary(ufunc, a, b, fn=None, extra=()):
             return None
     elif (a.__class__ is float or a.__class__ is int) and b.__class__ is Tensor and _plain_with_number(b, a):
         x, y = a, b._data
+        data = y
         record = fn is not None and b.requires_grad and STATE.enabled
     else:
         return None
+    if data.__class__ is not _ndarray:  # GPU memory: the ufunc of its array module
+        ufunc = _for(array_module(data), ufunc)
     try:
         out = _wrap(_plain(ufunc(x, y)))
     except ValueError:  # shapes that don't broadcast: the general path raises torch's error
@@ -251,23 +305,23 @@ def _plain_with_number(tensor, number) -> bool:
 
 
 def _binary(ufunc, a, b, np_dtype):
-    """``ufunc(a, b)`` computed in ``np_dtype``: NumPy's own result where it is torch's (the cases of
-    ``_plain_binary``, on arrays), else the general path."""
-    if a.__class__ is _ndarray:
+    """``ufunc(a, b)`` computed in ``np_dtype``: the array library's own result where it is torch's (the
+    cases of ``_plain_binary``, on arrays of one device), else the general path."""
+    if _is_array(a):
         if a.dtype == np_dtype and a.flags.c_contiguous:
-            if b.__class__ is _ndarray:
+            if _is_array(b):
                 plain = (b.dtype == np_dtype and b.flags.c_contiguous
                          and (a.shape == b.shape or (1 not in a.shape and 1 not in b.shape)))
             else:
                 plain = (b.__class__ is float or b.__class__ is int) and _plain_number(a, b)
             if plain:
                 try:
-                    return _plain(ufunc(a, b))
+                    return _plain(_fn_for(a, ufunc)(a, b))
                 except ValueError:
                     pass  # shapes that don't broadcast: _elementwise raises torch's error
     elif (a.__class__ is float or a.__class__ is int) and b.dtype == np_dtype and b.flags.c_contiguous:
         if _plain_number(b, a):
-            return _plain(ufunc(a, b))
+            return _plain(_fn_for(b, ufunc)(a, b))
     return _elementwise(ufunc, (a, b), np_dtype)
 
 
@@ -304,7 +358,7 @@ def _cast_reduce_grad(grad, shape, dtype):
 
 def _meta(x):
     """``(shape, dtype)`` of an input backward saved nothing of (None for a number: no gradient)."""
-    if x.__class__ is not _ndarray:
+    if not _is_array(x):
         return None
     return x.shape, dtypes.FROM_NUMPY[x.dtype]
 
@@ -313,7 +367,7 @@ def _save_operands(ctx, a, b):
     """Save both operands for backward: arrays as saved tensors (so an in-place change of one is
     detected; the public function then drops those no gradient needs, ``_keep_saved``), numbers
     as plain attributes; and the operands' shapes and dtypes, for their gradients."""
-    a_is_array, b_is_array = a.__class__ is _ndarray, b.__class__ is _ndarray
+    a_is_array, b_is_array = _is_array(a), _is_array(b)
     ctx.save_for_backward(a if a_is_array else None, b if b_is_array else None)
     ctx.meta = (_meta(a), _meta(b))
     if not (a_is_array and b_is_array):
@@ -347,6 +401,13 @@ def _operands(ctx):
 
 
 # ====================================================================== arithmetic Functions
+def _scaled(ufunc, scale):
+    """``ufunc(x, y * scale, out=out)``, for ``add``/``sub`` with an ``alpha`` (``scale``: a NumPy number)."""
+    def compute(x, y, out):
+        return _fn_for(out, ufunc)(x, y * scale, out=out)
+    return compute
+
+
 class Add(Function):
     """``a + alpha * b``. Backward: each input gets the gradient as it is (times ``alpha`` for ``b``),
     summed back over the dimensions broadcasting added."""
@@ -356,8 +417,7 @@ class Add(Function):
         ctx.meta = (_meta(a), _meta(b), alpha)
         if alpha == 1:
             return _binary(np.add, a, b, np_dtype)
-        scale = _scalar_as(alpha, np_dtype)
-        return _elementwise(lambda x, y, out: np.add(x, np.multiply(y, scale), out=out), (a, b), np_dtype)
+        return _elementwise(_scaled(np.add, _scalar_as(alpha, np_dtype)), (a, b), np_dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -377,12 +437,11 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b, np_dtype, alpha=1):
         ctx.meta = (_meta(a), _meta(b), alpha)
-        if a.__class__ is not _ndarray:
+        if not _is_array(a):
             ctx.node_name = "RsubBackward1"
         if alpha == 1:
             return _binary(np.subtract, a, b, np_dtype)
-        scale = _scalar_as(alpha, np_dtype)
-        return _elementwise(lambda x, y, out: np.subtract(x, np.multiply(y, scale), out=out), (a, b), np_dtype)
+        return _elementwise(_scaled(np.subtract, _scalar_as(alpha, np_dtype)), (a, b), np_dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -468,9 +527,9 @@ class Remainder(Function):
     @staticmethod
     def forward(ctx, a, b, np_dtype):
         ctx.meta = (_meta(a), _meta(b))
-        if a.__class__ is not _ndarray:
+        if not _is_array(a):
             ctx.node_name = "torch::autograd::NotImplemented"
-        elif b.__class__ is _ndarray:
+        elif _is_array(b):
             ctx.node_name = "RemainderBackward1"
             ctx.save_for_backward(a, b)  # for b's gradient (remainder() drops them when b needs none)
         if np_dtype.kind in "iu":
@@ -491,7 +550,7 @@ class Fmod(Function):
     @staticmethod
     def forward(ctx, a, b, np_dtype):
         ctx.meta = (_meta(a), _meta(b))
-        if b.__class__ is _ndarray:
+        if _is_array(b):
             ctx.node_name = "FmodBackward1"
             ctx.save_for_backward(a, b)  # for b's gradient (fmod() drops them when b needs none)
         if np_dtype.kind in "iu":
@@ -518,6 +577,13 @@ def _remainder_backward(ctx, grad, rounding_mode, name):
     return grad_a, grad_b, None
 
 
+def _power_by(power):
+    """``x ** power`` into ``out``, for a number exponent (``power``: a NumPy number of the compute dtype)."""
+    def compute(x, out):
+        return _fn_for(out, np.power)(x, power, out=out)
+    return compute
+
+
 class Pow(Function):
     """``base ** exponent``; either may be a number. ``number ** tensor`` is always row-major in torch.
 
@@ -529,15 +595,15 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, base, exponent, np_dtype):
-        row_major = base.__class__ is not _ndarray
+        row_major = not _is_array(base)
         if np_dtype == _BOOL_NP:  # mask ** True is the mask, mask ** False is all True
             return _unary(_copy if exponent else _ones, base, np_dtype)
         if np_dtype.kind in "iu":
-            if row_major or exponent.__class__ is _ndarray:
+            if row_major or _is_array(exponent):
                 return _elementwise(_int_power, (base, exponent), np_dtype, row_major=row_major)
-            power = _scalar_as(exponent, np_dtype)  # a number exponent: torch's one-input kernel
-            return _elementwise(lambda x, out: np.power(x, power, out=out), (base,), np_dtype)
-        if exponent.__class__ is _ndarray:
+            # a number exponent: torch's one-input kernel
+            return _elementwise(_power_by(_scalar_as(exponent, np_dtype)), (base,), np_dtype)
+        if _is_array(exponent):
             out = _elementwise(np.power, (base, exponent), np_dtype, row_major=row_major)
             if row_major:
                 ctx.node_name = "PowBackward2"
@@ -549,8 +615,7 @@ class Pow(Function):
             return out
         ctx.exponent = exponent
         ctx.save_for_backward(base)
-        power = _scalar_as(exponent, np_dtype)
-        return _elementwise(lambda x, out: np.power(x, power, out=out), (base,), np_dtype)
+        return _elementwise(_power_by(_scalar_as(exponent, np_dtype)), (base,), np_dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -625,8 +690,9 @@ def _extreme_backward(ctx, grad, loses_a, loses_b):
 
 
 def _zeros_like(t):
-    """Zeros of ``t``'s shape and dtype (a gradient that is zero everywhere)."""
-    return _wrap(np.zeros(t._data.shape, t._data.dtype))
+    """Zeros of ``t``'s shape and dtype, on its device (a gradient that is zero everywhere)."""
+    data = t._data
+    return _wrap(array_module(data).zeros(data.shape, data.dtype))
 
 
 def _divide(a, b, np_dtype, rounding_mode):
@@ -646,8 +712,12 @@ def _divide(a, b, np_dtype, rounding_mode):
 
 
 def _check_nonzero_divisor(b):
-    """Integer division by zero has no answer: torch raises (NumPy would quietly give 0)."""
-    if b.__class__ is _ndarray:
+    """Integer division by zero has no answer: torch raises (NumPy would quietly give 0).
+
+    On a GPU, asking costs a synchronisation (the answer must come back to Python); integer
+    division is rare in a training loop, and torch's CPU error is worth that here.
+    """
+    if _is_array(b):
         if b.size and not b.all():
             raise RuntimeError("ZeroDivisionError")
     elif b == 0:
@@ -656,30 +726,33 @@ def _check_nonzero_divisor(b):
 
 def _is_scalar_operand(b) -> bool:
     """A number, or a 0-d array: what torch's kernels read as one "CPU scalar" value."""
-    return b.__class__ is not _ndarray or b.ndim == 0
+    return not _is_array(b) or b.ndim == 0
 
 
 def _half_by_scalar(ufunc, a, b, np_dtype):
     """float16/bfloat16 times (or divided by) a scalar, as torch does it: in float32, with the scalar
-    converted straight to float32 — not rounded to the half type first, as ``+`` and ``-`` do."""
-    scalar = np.float32(b.item() if b.__class__ is _ndarray else b)
+    converted straight to float32 — not rounded to the half type first, as ``+`` and ``-`` do.
+    (A 0-d array ``b`` stays on its device: reading it with ``.item()`` would stall a GPU.)"""
+    scalar = b.astype(np.float32) if _is_array(b) else np.float32(b)
 
     def compute(x, rounded_b, out):  # rounded_b is the half-rounded scalar torch does not use here
-        return _round_into(ufunc(x.astype(np.float32), scalar), out.dtype, out)
+        return _round_into(_fn_for(out, ufunc)(x.astype(np.float32), scalar), out.dtype, out)
 
     return _elementwise(compute, (a, b), np_dtype)
 
 
 def _int_trunc_divide(a, b, out):
     """Integer division rounded toward zero (C's ``/``): floor division, corrected where signs differ."""
-    np.floor_divide(a, b, out=out)
-    inexact = np.remainder(a, b) != 0
+    xp = array_module(out)
+    xp.floor_divide(a, b, out=out)
+    inexact = xp.remainder(a, b) != 0
     out += (inexact & ((a < 0) != (b < 0))).astype(out.dtype)
     return out
 
 
 def _float_trunc_divide(a, b, out=None):
-    return np.trunc(np.true_divide(a, b, out=out), out=out)
+    xp = _module(a, b) if out is None else array_module(out)
+    return xp.trunc(xp.true_divide(a, b, out=out), out=out)
 
 
 _FLOAT_DIVIDE = {None: np.true_divide, "trunc": _float_trunc_divide, "floor": np.floor_divide}
@@ -688,20 +761,28 @@ _FLOAT_DIVIDE = {None: np.true_divide, "trunc": _float_trunc_divide, "floor": np
 def _in_float32(fn):
     """``fn`` computed on float32 copies of the operands, rounded once into ``out`` (for the half types)."""
     def compute(*args, out):
-        return _round_into(fn(*[np.asarray(a, np.float32) for a in args]), out.dtype, out)
+        xp = array_module(out)
+        return _round_into(_for(xp, fn)(*[xp.asarray(a, np.float32) for a in args]), out.dtype, out)
     return compute
 
 
 def _int_power(base, exponent, out):
-    """Integer powers; a negative exponent gives what torch gives: 1, -1 or 0 (1/4 truncates to 0)."""
+    """Integer powers; a negative exponent gives what torch gives: 1, -1 or 0 (1/4 truncates to 0).
+
+    ``exponent`` is an array here (a number exponent takes ``_power_by``); asking whether any
+    is negative costs a GPU a synchronisation, which integer powers (rare) can afford.
+    """
+    xp = array_module(out)
     negative = exponent < 0
-    if not np.any(negative):
-        return np.power(base, exponent, out=out)
-    np.power(base, np.where(negative, 0, exponent).astype(out.dtype), out=out)
+    if not negative.any():
+        return xp.power(base, exponent, out=out)
+    xp.power(base, xp.where(negative, 0, exponent).astype(out.dtype), out=out)
+    if not _is_array(base):  # number ** tensor: compare the number as a 0-d array of the device
+        base = xp.asarray(base)
     odd = (exponent % 2) != 0
-    one = np.ones((), out.dtype)
-    inverse = np.where(base == 1, one, np.where(base == -1, np.where(odd, -one, one), np.zeros((), out.dtype)))
-    np.copyto(out, np.broadcast_to(inverse, out.shape), where=np.broadcast_to(negative, out.shape))
+    one = xp.ones((), out.dtype)
+    inverse = xp.where(base == 1, one, xp.where(base == -1, xp.where(odd, -one, one), xp.zeros((), out.dtype)))
+    xp.copyto(out, xp.broadcast_to(inverse, out.shape), where=xp.broadcast_to(negative, out.shape))
     return out
 
 
@@ -876,9 +957,9 @@ def _float_np_dtype(np_dtype):
 
 
 def _unary(fn, x, np_dtype):
-    """``fn(x)`` computed in ``np_dtype``; a contiguous input of that dtype goes straight to NumPy."""
+    """``fn(x)`` computed in ``np_dtype``; a contiguous input of that dtype goes straight to its array library."""
     if x.dtype == np_dtype and x.flags.c_contiguous:
-        return _plain(fn(x))
+        return _plain((fn if x.__class__ is _ndarray else _for(array_module(x), fn))(x))
     return _elementwise(fn, (x,), np_dtype)
 
 
@@ -891,7 +972,7 @@ def _round_into(result, np_dtype, out=None):
     """A float32 result rounded once to ``np_dtype`` (into ``out`` when given)."""
     if out is None:
         return result.astype(np_dtype)
-    np.copyto(out, result, casting="unsafe")
+    array_module(out).copyto(out, result, casting="unsafe")
     return out
 
 
@@ -899,46 +980,49 @@ def _copy(x, out=None):
     """The values unchanged (``floor`` of an integer tensor is a copy of it)."""
     if out is None:
         return x.copy()
-    np.copyto(out, x)
+    array_module(out).copyto(out, x)
     return out
 
 
 def _ones(x, out=None):
     if out is None:
-        return np.ones(x.shape, x.dtype)
+        return array_module(x).ones(x.shape, x.dtype)
     out.fill(1)
     return out
 
 
 def _relu(x, out=None):
-    return np.maximum(x, x.dtype.type(0), out=out)
+    return _fn_for(x, np.maximum)(x, x.dtype.type(0), out=out)
 
 
 def _sigmoid(x, out=None):
     """``1 / (1 + exp(-x))``; float16/bfloat16 compute in float32 and round once, as torch does."""
     if x.dtype in _HALF_NP:
         return _round_into(_sigmoid(x.astype(np.float32)), x.dtype, out)
-    denominator = np.exp(np.negative(x))
+    xp = array_module(x)
+    denominator = xp.exp(xp.negative(x))
     denominator += 1
-    return np.reciprocal(denominator, out=out)
+    return xp.reciprocal(denominator, out=out)
 
 
 def _rsqrt(x, out=None):
     """``1 / sqrt(x)``, in float32 for the half types."""
     if x.dtype in _HALF_NP:
         return _round_into(_rsqrt(x.astype(np.float32)), x.dtype, out)
-    return np.reciprocal(np.sqrt(x), out=out)
+    xp = array_module(x)
+    return xp.reciprocal(xp.sqrt(x), out=out)
 
 
 def _round_decimals(x, decimals, out=None):
     """torch's rounding to ``decimals`` places: scale, round half to even, scale back."""
     if x.dtype in _HALF_NP:
         return _round_into(_round_decimals(x.astype(np.float32), decimals), x.dtype, out)
+    xp = array_module(x)
     if decimals > 0:
         scale = x.dtype.type(10.0 ** decimals)
-        return np.divide(np.rint(x * scale), scale, out=out)
+        return xp.divide(xp.rint(x * scale), scale, out=out)
     scale = x.dtype.type(10.0 ** -decimals)
-    return np.multiply(np.rint(x / scale), scale, out=out)
+    return xp.multiply(xp.rint(x / scale), scale, out=out)
 
 
 class Neg(Function):
@@ -1183,7 +1267,7 @@ class ThresholdBackward(Function):
     @staticmethod
     def forward(ctx, grad, result):
         ctx.save_for_backward(result)
-        return np.where(result <= 0, grad.dtype.type(0), grad)
+        return array_module(grad).where(result <= 0, grad.dtype.type(0), grad)
 
     @staticmethod
     def backward(ctx, grad_grad):
@@ -1223,7 +1307,8 @@ class Sign(_Flat):
             return _unary(_copy, x, x.dtype)
         out = _unary(np.sign, x, x.dtype)
         if x.dtype in _FLOAT_NP:
-            out[np.isnan(out)] = 0
+            xp = array_module(out)
+            xp.copyto(out, 0, where=xp.isnan(out))
         return out
 
 
@@ -1270,11 +1355,14 @@ def _plain_unary(fn, x):
     For a contiguous float32/float64 tensor with nothing to record for autograd, NumPy's
     result is torch's (same dtype, row-major), so the Function machinery can be skipped.
     When autograd records (grad mode on and ``x`` requires grad), the op's Function runs.
+    On a GPU, a NumPy ufunc ``fn`` stands for CuPy's of the same name.
     """
     data = x._data
     if ((x.requires_grad and STATE.enabled) or not data.flags.c_contiguous
             or (data.dtype != _F32_NP and data.dtype != _F64_NP)):
         return None
+    if data.__class__ is not _ndarray:
+        fn = _for(array_module(data), fn)
     return _wrap(_plain(fn(data)))
 
 
@@ -1462,10 +1550,9 @@ class Clamp(Function):
     @staticmethod
     def forward(ctx, x, lo, hi, np_dtype):
         bounds = [b for b in (lo, hi) if b is not None]
-        if builtins.any(b.__class__ is _ndarray for b in bounds):  # tensor bounds: three operands
+        if builtins.any(_is_array(b) for b in bounds):  # tensor bounds: three operands
             ctx.node_name = "ClampBackward0"
-            ctx.save_for_backward(x, lo if lo.__class__ is _ndarray else None,
-                                  hi if hi.__class__ is _ndarray else None)
+            ctx.save_for_backward(x, lo if _is_array(lo) else None, hi if _is_array(hi) else None)
             ctx.bounds = (lo, hi)
             return _elementwise(_clamp_fn(lo is not None, hi is not None), (x, *bounds), np_dtype)
         ctx.node_name = "ClampBackward1"
@@ -1507,19 +1594,21 @@ class Clamp(Function):
 
 
 def _clamp_numbers(x, lo, hi, out):
+    xp = array_module(x)
     if lo is not None:
-        x = np.maximum(x, lo, out=out)
+        x = xp.maximum(x, lo, out=out)
     if hi is not None:
-        x = np.minimum(x, hi, out=out)
+        x = xp.minimum(x, hi, out=out)
     return x
 
 
 def _clamp_fn(has_lo, has_hi):
     def clamp_arrays(x, *bounds, out):
+        xp = array_module(out)
         if has_lo:
-            x = np.maximum(x, bounds[0], out=out)
+            x = xp.maximum(x, bounds[0], out=out)
         if has_hi:
-            x = np.minimum(x, bounds[-1], out=out)
+            x = xp.minimum(x, bounds[-1], out=out)
         return x
     return clamp_arrays
 
@@ -1552,6 +1641,30 @@ def clip(input, min=None, max=None):  # noqa: A002 - torch's names
 
 
 # ====================================================================== comparisons and logic (no gradient)
+def _operand_arrays(*operands) -> list:
+    """The arrays behind tensor operands (numbers as they are), all on one device.
+
+    For the ops that skip ``Function.apply``: the same device rule — torch's error for tensors
+    on two devices, except that a 0-d CPU tensor joins GPU ones (its value is copied over).
+    """
+    device = None
+    for op in operands:
+        if op.__class__ is Tensor:
+            if device is None:
+                device = op.device
+            elif op.device is not device:
+                return same_device_arrays(operands)
+    return [op._data if op.__class__ is Tensor else op for op in operands]
+
+
+def _one_device(a, b):
+    """Two tensors on one device (the GPU, when a 0-d CPU tensor meets a GPU one), or torch's error."""
+    if a.device is b.device:
+        return a, b
+    same_device_arrays((a, b))  # raises, unless one of them is a 0-d CPU tensor
+    return (a.to(b.device), b) if a.device.type == "cpu" else (a, b.to(a.device))
+
+
 def _compare(ufunc, tensor, other, fname):
     """``tensor <op> other`` as a bool tensor, compared in the promoted dtype (numbers wrap, as in torch)."""
     out = _plain_binary(ufunc, tensor, other)
@@ -1561,8 +1674,8 @@ def _compare(ufunc, tensor, other, fname):
     if not _is_operand(other):
         raise TypeError(f"{fname}() received an invalid combination of arguments - got (Tensor, "
                         f"{type(other).__name__})")
-    b = other._data if isinstance(other, Tensor) else other
-    return _wrap(_elementwise(ufunc, (tensor._data, b), _result_np_dtype(tensor, other), _BOOL_NP))
+    arrays = _operand_arrays(tensor, other)
+    return _wrap(_elementwise(ufunc, arrays, _result_np_dtype(tensor, other), _BOOL_NP))
 
 
 def eq(input, other):  # noqa: A002 - torch's name
@@ -1599,7 +1712,7 @@ def _logical(ufunc, tensor, other, fname):
     """A logical op: any dtypes in (nonzero is true), a bool tensor out."""
     _require_tensor(tensor, fname)
     _require_tensor(other, fname, "other", 2)
-    return _wrap(_elementwise(ufunc, (tensor._data, other._data), _result_np_dtype(tensor, other), _BOOL_NP))
+    return _wrap(_elementwise(ufunc, _operand_arrays(tensor, other), _result_np_dtype(tensor, other), _BOOL_NP))
 
 
 def logical_and(input, other):  # noqa: A002 - torch's name
@@ -1629,9 +1742,7 @@ def _bitwise(ufunc, kernel, a, b):
     np_dtype = _arith_dtype(a, b, kernel.split("_cpu")[0])
     if np_dtype in _FLOAT_NP:
         raise _not_implemented(kernel, np_dtype)
-    a = a._data if isinstance(a, Tensor) else a
-    b = b._data if isinstance(b, Tensor) else b
-    return _wrap(_elementwise(ufunc, (a, b), np_dtype))
+    return _wrap(_elementwise(ufunc, _operand_arrays(a, b), np_dtype))
 
 
 def bitwise_and(input, other):  # noqa: A002 - torch's name
@@ -1688,8 +1799,8 @@ def isfinite(input):  # noqa: A002 - torch's name
 
 
 def _filled_like(x, value) -> np.ndarray:
-    """A bool array shaped and laid out like ``x`` (torch's ``zeros_like``/``ones_like``)."""
-    out = _empty(x.shape, _BOOL_NP, preserve_format_strides(x.shape, element_strides(x)))
+    """A bool array shaped and laid out like ``x``, on its device (torch's ``zeros_like``/``ones_like``)."""
+    out = _empty(x.shape, _BOOL_NP, preserve_format_strides(x.shape, element_strides(x)), array_module(x))
     out.fill(value)
     return out
 
@@ -1707,6 +1818,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A00
         raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
     if atol < 0:
         raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    input, other = _one_device(input, other)  # noqa: A001 - torch's name
     close = eq(input, other)  # exact equality: also what makes inf close to inf
     if equal_nan and input.dtype.is_floating_point:
         close._data |= isnan(input)._data & isnan(other)._data
@@ -1790,6 +1902,15 @@ def _check_inplace_shape(self, *others):
                            f"{list(shape)}")
 
 
+def _check_inplace_device(self, *others):
+    """An in-place op writes into ``self``'s memory, so its other tensors must be on ``self``'s device
+    (a 0-d CPU tensor may still join a GPU ``self``); torch names ``self``'s device first."""
+    for other in others:
+        if other.__class__ is Tensor and other.device is not self.device and (
+                self.device.type == "cpu" or other.device.type != "cpu" or other._data.ndim):
+            raise device_mismatch_error(self.device, other.device)
+
+
 def _check_can_cast(result_np_dtype, self):
     result = dtypes.FROM_NUMPY[np.dtype(result_np_dtype)]
     if not _can_cast(result, self.dtype):
@@ -1807,8 +1928,9 @@ def _inplace(self, result: Tensor):
     saved its own result now watches ``self``, so a later in-place change is detected.
     """
     node = result.grad_fn
+    xp = array_module(self._data)
     if node is None:
-        np.copyto(self._data, result._data, casting="unsafe")
+        xp.copyto(self._data, result._data, casting="unsafe")
         self._bump_version()
         return self
     if not self.requires_grad:  # written from a tensor that requires grad: self joins the graph
@@ -1825,7 +1947,7 @@ def _inplace(self, result: Tensor):
     for n in nodes:
         if old is None and builtins.any(t is self for t in n._saved or ()):
             old = _snapshot(self)
-    np.copyto(self._data, result._data, casting="unsafe")
+    xp.copyto(self._data, result._data, casting="unsafe")
     self._bump_version()
     for n in nodes:
         if n._saved:
@@ -1862,11 +1984,13 @@ def _inplace_binary(self, other, result_np_dtype, compute):
 
     1. neither memory overlap problem (checked by the caller after its op's own checks);
     2. ``other`` broadcasts to ``self``'s shape (never the other way round);
-    3. the result dtype can be cast to ``self``'s (no float result into an int tensor);
+    3. ``other`` is on ``self``'s device (or a 0-d CPU tensor);
+    4. the result dtype can be cast to ``self``'s (no float result into an int tensor);
     then ``compute()`` makes the out-of-place result, which is written into ``self``.
     """
     _check_writable(self, other)
     _check_inplace_shape(self, other)
+    _check_inplace_device(self, other)
     _check_can_cast(result_np_dtype, self)
     return _inplace(self, compute())
 
@@ -1883,8 +2007,8 @@ def _plain_inplace(self, other) -> bool:
 
     That is: nothing to record for autograd (grad mode off, as in an optimizer's update, or no
     operand requiring grad), ``self`` not expanded, and ``other`` either a tensor of the same
-    dtype and shape that doesn't partly share ``self``'s memory, or a Python number on a
-    float32/float64 tensor (where it fits without overflow).
+    dtype, shape and device that doesn't partly share ``self``'s memory, or a Python number on
+    a float32/float64 tensor (where it fits without overflow).
     """
     grad_mode = STATE.enabled
     if self.requires_grad and grad_mode:
@@ -1894,8 +2018,10 @@ def _plain_inplace(self, other) -> bool:
         return False
     if other.__class__ is Tensor:
         y = other._data
-        return (other.dtype is self.dtype and y.shape == x.shape and not (other.requires_grad and grad_mode)
-                and (x is y or (x.base is None and y.base is None) or not np.may_share_memory(x, y)))
+        return (other.dtype is self.dtype and other.device is self.device and y.shape == x.shape
+                and not (other.requires_grad and grad_mode)
+                and (x is y or (x.base is None and y.base is None)
+                     or not (np if x.__class__ is _ndarray else array_module(x)).may_share_memory(x, y)))
     if other.__class__ is float or other.__class__ is int:
         return x.dtype == _F64_NP or (x.dtype == _F32_NP and -_F32_MAX <= other <= _F32_MAX)
     return False
@@ -1915,7 +2041,8 @@ def add_(self, other, *, alpha=1):
     if _plain_inplace(self, other) and (_no_alpha(alpha) or _plain_alpha(self, alpha)):
         x = self._data
         y = _plain_operand(other, x.dtype)
-        np.add(x, y if alpha == 1 else y * x.dtype.type(alpha), out=x)
+        (np.add if x.__class__ is _ndarray else _for(array_module(x), np.add))(
+            x, y if alpha == 1 else y * x.dtype.type(alpha), out=x)
         self._bump_version()
         return self
     _check_leaf(self)  # under grad mode, the fast path above never takes a tensor that requires grad
@@ -1928,7 +2055,8 @@ def sub_(self, other, *, alpha=1):
             and (_no_alpha(alpha) or _plain_alpha(self, alpha))):
         x = self._data
         y = _plain_operand(other, x.dtype)
-        np.subtract(x, y if alpha == 1 else y * x.dtype.type(alpha), out=x)
+        (np.subtract if x.__class__ is _ndarray else _for(array_module(x), np.subtract))(
+            x, y if alpha == 1 else y * x.dtype.type(alpha), out=x)
         self._bump_version()
         return self
     _check_leaf(self)  # under grad mode, the fast path above never takes a tensor that requires grad
@@ -1940,7 +2068,8 @@ def mul_(self, other):
     """In-place ``mul``: ``self *= other``."""
     if _plain_inplace(self, other):
         x = self._data
-        np.multiply(x, _plain_operand(other, x.dtype), out=x)
+        (np.multiply if x.__class__ is _ndarray else _for(array_module(x), np.multiply))(
+            x, _plain_operand(other, x.dtype), out=x)
         self._bump_version()
         return self
     _check_leaf(self)  # under grad mode, the fast path above never takes a tensor that requires grad
@@ -1951,7 +2080,8 @@ def div_(self, other, *, rounding_mode=None):
     """In-place ``div`` (an integer tensor needs a ``rounding_mode``: ``x / 2`` isn't an integer)."""
     if rounding_mode is None and self.dtype.is_floating_point and _plain_inplace(self, other):
         x = self._data
-        np.true_divide(x, _plain_operand(other, x.dtype), out=x)
+        (np.true_divide if x.__class__ is _ndarray else _for(array_module(x), np.true_divide))(
+            x, _plain_operand(other, x.dtype), out=x)
         self._bump_version()
         return self
     _check_leaf(self)  # under grad mode, the fast path above never takes a tensor that requires grad
@@ -2003,6 +2133,7 @@ def clamp_(self, min=None, max=None):  # noqa: A002 - torch's names
         return _inplace(self, clamp(self, min, max))
     _check_writable(self, *bounds)
     _check_inplace_shape(self, *bounds)
+    _check_inplace_device(self, *bounds)
     _check_can_cast(np_dtype, self)
     return _inplace(self, clamp(self, min, max))
 
@@ -2104,7 +2235,7 @@ class Zero(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return np.zeros(x.shape, x.dtype)
+        return array_module(x).zeros(x.shape, x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -2117,13 +2248,14 @@ class Fill(Function):
 
     @staticmethod
     def forward(ctx, x, value):
-        if value.__class__ is _ndarray:
+        value_is_array = _is_array(value)
+        if value_is_array:
             ctx.node_name = "FillBackward3"
             ctx.meta = _meta(value)
         else:
             ctx.node_name = "FillBackward2"
-        out = np.empty(x.shape, x.dtype)
-        out.fill(_scalar_as(value.item() if value.__class__ is _ndarray else value, x.dtype))
+        out = array_module(x).empty(x.shape, x.dtype)
+        out.fill(_scalar_as(value.item() if value_is_array else value, x.dtype))
         return out
 
     @staticmethod
@@ -2145,8 +2277,9 @@ class Copy(Function):
     @staticmethod
     def forward(ctx, x, src):
         ctx.meta = _meta(src)
-        out = np.empty(x.shape, x.dtype)
-        np.copyto(out, src, casting="unsafe")
+        xp = array_module(x)
+        out = xp.empty(x.shape, x.dtype)
+        xp.copyto(out, src, casting="unsafe")
         return out
 
     @staticmethod
@@ -2180,6 +2313,8 @@ def fill_(self, value):
     if not (self.dtype in (dtypes.float16, dtypes.bfloat16) and self._data.size == 1):  # torch's quirk
         _check_fits(value, self.dtype)
     if _records(self, value_tensor):
+        if value_tensor is not None and value_tensor.device is not self.device:  # torch fills across devices
+            value_tensor = value_tensor.to(self.device)
         return _inplace(self, Fill.apply(self, value if value_tensor is None else value_tensor))
     self._data.fill(_scalar_as(value, self._data.dtype))
     self._bump_version()
@@ -2187,10 +2322,16 @@ def fill_(self, value):
 
 
 def copy_(self, src, non_blocking=False):
-    """Copy ``src`` (broadcast to ``self``'s shape, cast to its dtype) into ``self``'s memory."""
+    """Copy ``src`` (broadcast to ``self``'s shape, cast to its dtype) into ``self``'s memory.
+
+    ``src`` may be on another device: the copy between host and GPU memory is the one op
+    whose tensors need not share a device (its gradient goes back to ``src``'s device).
+    """
     _check_leaf(self)
     x = self._data
     if isinstance(src, Tensor):
+        if src.device is not self.device:  # moved (and cast to self's dtype) first: ToCopy, if recorded
+            src = src.to(self.device, self.dtype)
         y = src._data
         if y is x:
             return self
@@ -2201,12 +2342,12 @@ def copy_(self, src, non_blocking=False):
             return _inplace(self, Copy.apply(self, src))
     elif _is_number(src):  # torch copies a number as a 0-d tensor of its own dtype
         assert_no_internal_overlap(x)
-        y = np.array(src)
+        y = np.array(src)  # a host number: copyto sends its value to either device (CuPy reads .item())
         if _records(self):
             return _inplace(self, Copy.apply(self, y))
     else:
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
-    np.copyto(x, y, casting="unsafe")
+    array_module(x).copyto(x, y, casting="unsafe")
     self._bump_version()
     return self
 

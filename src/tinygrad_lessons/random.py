@@ -14,6 +14,13 @@ One **default generator** serves every call without ``generator=``; the module-l
 own is an independent stream: draws from it don't disturb the default one (handy
 when data shuffling must not change because the model's initialisation did).
 
+**Devices.** As in torch, each device has its own default generator: tensors made on
+the GPU (``device='cuda'``, ``randn_like`` of a GPU tensor, ``dropout`` on the GPU...)
+draw from the CUDA one, ``tl.cuda.manual_seed`` seeds it, and ``tl.manual_seed`` seeds
+both. The numbers are drawn on the host by that generator and then copied to the
+device, so a seed gives the same values on either device. A ``generator=`` must belong
+to the tensor's device (``tl.Generator('cuda')`` for GPU tensors), as torch requires.
+
 The sampling recipes, each a classic worth knowing:
 
 * uniform floats in [0, 1): a random integer ``k < 2**digits`` times ``2**-digits``,
@@ -35,7 +42,10 @@ import warnings
 import numpy as np
 
 from . import dtypes
+from .backend import array_module, to_device, to_host
+from .copy_ops import check_dtype_on_device
 from .creation import (
+    _like_source,
     checked_scalar,
     dtype_or_default,
     empty_like_array,
@@ -46,7 +56,8 @@ from .creation import (
     size_from_args,
     type_name,
 )
-from .device import as_device
+from .device import CPU, as_device, cuda_device
+from .function import device_mismatch_error
 from .grad_mode import STATE
 from .layout import assert_no_internal_overlap
 from .size import infer_size
@@ -116,7 +127,7 @@ class Generator:
         if new_state.numel() != _STATE_WORDS * 8:
             raise RuntimeError(f"Expected a Generator state of size {_STATE_WORDS * 8} but found the input RNG "
                                f"state size to be {new_state.numel()}")
-        words = [int(w) for w in np.ascontiguousarray(new_state._data).reshape(-1).view(np.uint64)]
+        words = [int(w) for w in np.ascontiguousarray(to_host(new_state._data)).reshape(-1).view(np.uint64)]
         self._rng.bit_generator.state = {
             "bit_generator": "PCG64",
             "state": {"state": words[0] | words[1] << 64, "inc": words[2] | words[3] << 64},
@@ -132,15 +143,39 @@ class Generator:
 default_generator = Generator()
 default_generator.seed()  # like torch, a new process starts from an unpredictable seed
 
+_CUDA_GENERATOR = []  # the GPU's default generator, made on first use
+
+
+def _cuda_generator() -> Generator:
+    """The default generator of the GPU (``tl.cuda.manual_seed`` seeds it), made on first use.
+
+    It is an ordinary host-side generator marked ``cuda``: GPU random numbers are drawn on
+    the host and copied over. Making it needs no GPU, so ``tl.manual_seed`` can always seed it.
+    """
+    if not _CUDA_GENERATOR:
+        g = Generator.__new__(Generator)
+        g.device = cuda_device(0)
+        g.seed()  # like the CPU's, it starts from an unpredictable seed
+        _CUDA_GENERATOR.append(g)
+    return _CUDA_GENERATOR[0]
+
 
 def manual_seed(seed) -> Generator:
-    """Seed the default generator, for reproducible runs; returns it."""
-    return default_generator.manual_seed(int(seed))
+    """Seed the default generators (the CPU's and the GPU's, as torch does), for reproducible runs.
+
+    Returns the CPU's generator.
+    """
+    seed = int(seed)
+    generator = default_generator.manual_seed(seed)
+    _cuda_generator().manual_seed(seed)
+    return generator
 
 
 def seed() -> int:
-    """Seed the default generator unpredictably; returns the seed used."""
-    return default_generator.seed()
+    """Seed the default generators unpredictably (the GPU's with the same seed); returns the seed used."""
+    new_seed = default_generator.seed()
+    _cuda_generator().manual_seed(new_seed)
+    return new_seed
 
 
 def initial_seed() -> int:
@@ -158,13 +193,31 @@ def set_rng_state(new_state) -> None:
     default_generator.set_state(new_state)
 
 
-def _rng(generator) -> np.random.Generator:
-    """The NumPy generator behind ``generator=`` (the default one for None)."""
+def _rng(generator, device=CPU) -> np.random.Generator:
+    """The NumPy generator behind ``generator=`` for a tensor on ``device`` (None: that device's default one).
+
+    A generator of another device type is torch's error: GPU tensors draw from a CUDA generator.
+    """
     if generator is None:
-        return default_generator._rng
+        return default_generator._rng if device is CPU else _cuda_generator()._rng
     if not isinstance(generator, Generator):
         raise TypeError(f"expected a tl.Generator as generator=, but got {type_name(generator)}")
+    if generator.device.type != device.type:
+        raise RuntimeError(f"Expected a '{device.type}' device type for generator but found '{generator.device.type}'")
     return generator._rng
+
+
+def _target(device, d: dtypes.dtype):
+    """The device a new tensor of dtype ``d`` goes to (checked before anything is drawn)."""
+    target = as_device(device)
+    if target is not CPU:
+        check_dtype_on_device(d, target)
+    return target
+
+
+def _placed(values: np.ndarray, target) -> np.ndarray:
+    """Values drawn on the host, copied to ``target`` (the very same array for the CPU)."""
+    return values if target is CPU else to_device(values, target)
 
 
 # ---------------------------------------------------------------------- samplers on arrays
@@ -202,10 +255,10 @@ def _float_dtype(dtype, kernel: str) -> dtypes.dtype:
     return d
 
 
-def _like(input, d: dtypes.dtype, values: np.ndarray, requires_grad: bool) -> Tensor:  # noqa: A002
-    """``values`` (row-major) placed in memory laid out like ``input``."""
-    out = empty_like_array(input._data, d.numpy_dtype)
-    out[...] = values.reshape(out.shape)
+def _like(input, d: dtypes.dtype, values: np.ndarray, requires_grad: bool, target) -> Tensor:  # noqa: A002
+    """``values`` (row-major, on the host) placed in memory on ``target`` laid out like ``input``."""
+    out = empty_like_array(_like_source(input, target, d), d.numpy_dtype)
+    out[...] = _placed(values.reshape(out.shape), target)
     return set_requires_grad(_wrap(out), requires_grad)
 
 
@@ -220,16 +273,17 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) ->
     """Uniform samples in [0, 1): ``rand(2, 3)`` or ``rand((2, 3))``."""
     shape = size_from_args(size, "rand")
     d = _float_dtype(dtype, "check_uniform_bounds")
-    as_device(device)
-    return new_tensor(_uniform01(_rng(generator), shape, d), requires_grad)
+    target = _target(device, d)
+    return new_tensor(_placed(_uniform01(_rng(generator, target), shape, d), target), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples (mean 0, standard deviation 1): ``randn(2, 3)``."""
     shape = size_from_args(size, "randn")
     d = _float_dtype(dtype, "normal_kernel_cpu")
-    as_device(device)
-    return new_tensor(_standard_normal(_rng(generator), shape, d).astype(d.numpy_dtype, copy=False), requires_grad)
+    target = _target(device, d)
+    values = _standard_normal(_rng(generator, target), shape, d).astype(d.numpy_dtype, copy=False)
+    return new_tensor(_placed(values, target), requires_grad)
 
 
 # the C++ type names torch's random_ and uniform_ show in their bound errors
@@ -280,8 +334,8 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     shape = size_from_args((size,), "randint")
     d = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
     _check_integer_range(low, high, d)
-    as_device(device)
-    return new_tensor(_integers(_rng(generator), low, high, shape, d), requires_grad)
+    target = _target(device, d)
+    return new_tensor(_placed(_integers(_rng(generator, target), low, high, shape, d), target), requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -294,24 +348,24 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
         raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
     if n:
         checked_scalar(n - 1, d)  # the largest value must fit the dtype
-    as_device(device)
-    return new_tensor(_rng(generator).permutation(n).astype(d.numpy_dtype), requires_grad)
+    target = _target(device, d)
+    return new_tensor(_placed(_rng(generator, target).permutation(n).astype(d.numpy_dtype), target), requires_grad)
 
 
 def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
     """``rand`` with ``input``'s shape, dtype and memory order."""
     input = _like_input(input, "rand_like")  # noqa: A001
     d = _float_dtype(input.dtype if dtype is None else dtype, "check_uniform_bounds")
-    as_device(device)
-    return _like(input, d, _uniform01(_rng(generator), input.shape, d), requires_grad)
+    target = _target(input.device if device is None else device, d)
+    return _like(input, d, _uniform01(_rng(generator, target), input.shape, d), requires_grad, target)
 
 
 def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
     """``randn`` with ``input``'s shape, dtype and memory order."""
     input = _like_input(input, "randn_like")  # noqa: A001
     d = _float_dtype(input.dtype if dtype is None else dtype, "normal_kernel_cpu")
-    as_device(device)
-    return _like(input, d, _standard_normal(_rng(generator), input.shape, d), requires_grad)
+    target = _target(input.device if device is None else device, d)
+    return _like(input, d, _standard_normal(_rng(generator, target), input.shape, d), requires_grad, target)
 
 
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None,  # noqa: A002
@@ -323,8 +377,8 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=
     low, high = int_arg(low, "randint_like", "low", 2), int_arg(high, "randint_like", "high", 3)
     d = input.dtype if dtype is None else dtypes.as_dtype(dtype)
     _check_integer_range(low, high, d)
-    as_device(device)
-    return _like(input, d, _integers(_rng(generator), low, high, input.shape, d), requires_grad)
+    target = _target(input.device if device is None else device, d)
+    return _like(input, d, _integers(_rng(generator, target), low, high, input.shape, d), requires_grad, target)
 
 
 def _check_std(std) -> None:
@@ -338,7 +392,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     With tensors, the result has their broadcast shape and the dtype of ``mean``
     (of ``std`` if only it is a tensor).
     """
-    rng = _rng(generator)
+    if generator is not None and not isinstance(generator, Generator):
+        _rng(generator)  # torch's TypeError, before anything else
     if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
         if size is None:
             raise TypeError("normal() received an invalid combination of arguments: with a float mean and std, "
@@ -349,19 +404,22 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
             raise TypeError(f"normal(): argument 'size' (position 3) must be tuple of ints, not {type_name(size)}")
         shape = size_from_args((size,), "normal")
         d = _float_dtype(dtype, "normal_kernel_cpu")
-        as_device(device)
+        target = _target(device, d)
         acc = _compute_dtype(d)
-        values = acc(mean) + acc(std) * _standard_normal(rng, shape, d).astype(acc, copy=False)
-        return new_tensor(values.astype(d.numpy_dtype, copy=False), requires_grad)
+        values = acc(mean) + acc(std) * _standard_normal(_rng(generator, target), shape, d).astype(acc, copy=False)
+        return new_tensor(_placed(values.astype(d.numpy_dtype, copy=False), target), requires_grad)
     if size is not None or dtype is not None or requires_grad:
         raise TypeError("normal() received an invalid combination of arguments: size=, dtype= and "
                         "requires_grad= go only with a float mean and std")
     d = mean.dtype if isinstance(mean, Tensor) else std.dtype
     if not d.is_floating_point:
         raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{dtypes.SCALAR_NAMES[d]}'")
+    target = mean.device if isinstance(mean, Tensor) else std.device
+    if isinstance(mean, Tensor) and isinstance(std, Tensor) and std.device is not target:
+        raise device_mismatch_error(target, std.device)
     acc = _compute_dtype(d)
     if isinstance(std, Tensor):
-        if not (std._data >= 0).all():  # NaN is refused too
+        if not (std._data >= 0).all():  # NaN is refused too (a check: on a GPU, it waits for the values)
             raise RuntimeError("normal expects all elements of std >= 0.0")
         std_values = std._data.astype(acc, copy=False)
     else:
@@ -373,7 +431,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
     else:
         mean_values = acc(number_arg(mean, "normal", "mean", 1))
     shape = infer_size(np.shape(mean_values), np.shape(std_values))
-    values = mean_values + std_values * _standard_normal(rng, shape, d).astype(acc, copy=False)
+    noise = _placed(_standard_normal(_rng(generator, target), shape, d).astype(acc, copy=False), target)
+    values = mean_values + std_values * noise
     return new_tensor(values.astype(d.numpy_dtype), False)
 
 
@@ -389,7 +448,7 @@ def _check_probability(p) -> float:
 
 
 def _probabilities(p: Tensor) -> np.ndarray:
-    """The values of a probability tensor, checked to lie in [0, 1]."""
+    """The values of a probability tensor (on its device), checked to lie in [0, 1]."""
     if not p.dtype.is_floating_point:
         raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{dtypes.SCALAR_NAMES[p.dtype]}'")
     values = p._data.astype(np.float64)
@@ -401,9 +460,13 @@ def _probabilities(p: Tensor) -> np.ndarray:
 def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002
     """0/1 samples: 1 with probability ``input`` (elementwise), or with probability ``p`` if given."""
     input = _like_input(input, "bernoulli")  # noqa: A001
-    rng = _rng(generator)
-    probs = _probabilities(input) if p is None else _check_probability(p)
-    values = rng.random(input.shape) < probs
+    target = input.device
+    rng = _rng(generator, target)
+    if p is None:  # a probability per element: compared on the tensor's device
+        values = _placed(rng.random(input.shape), target) < _probabilities(input)
+    else:  # one probability: compared on the host, and only the 0/1 result is copied over
+        p = _check_probability(p)
+        values = _placed(rng.random(input.shape) < p, target)
     return new_tensor(values.astype(input.dtype.numpy_dtype), False)
 
 
@@ -421,25 +484,28 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     categories = input.shape[-1]
     if not replacement and num_samples > categories:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    target = input.device
+    rng = _rng(generator, target)
+    xp = array_module(input._data)
     weights = input._data.astype(np.float64).reshape(-1, categories)
     rows = weights.shape[0]
     out_shape = tuple(input.shape[:-1]) + (num_samples,)
     if rows == 0:
-        return new_tensor(np.empty(out_shape, np.int64), False)
-    if not (np.isfinite(weights).all() and (weights >= 0).all()):
+        return new_tensor(xp.empty(out_shape, np.int64), False)
+    # torch's checks (on a GPU each one waits for the weights: multinomial is no hot-loop op)
+    if not (xp.isfinite(weights).all() and (weights >= 0).all()):
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if (weights.sum(axis=1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    rng = _rng(generator)
     if replacement:  # inverse CDF: where does each uniform number fall in the cumulative weights?
-        cdf = np.cumsum(weights, axis=1)
+        cdf = xp.cumsum(weights, axis=1)
         cdf /= cdf[:, -1:]  # the last entry becomes exactly 1.0
-        u = rng.random((rows, num_samples))
-        samples = np.stack([np.searchsorted(cdf[r], u[r], side="right") for r in range(rows)])
+        u = _placed(rng.random((rows, num_samples)), target)
+        samples = xp.stack([xp.searchsorted(cdf[r], u[r], side="right") for r in range(rows)])
     else:  # exponential race: the smallest Exp(1) / weight come first; weight 0 never wins
         with np.errstate(divide="ignore"):
-            finish_times = rng.standard_exponential((rows, categories)) / weights
-        samples = np.argsort(finish_times, axis=1, kind="stable")[:, :num_samples]
+            finish_times = _placed(rng.standard_exponential((rows, categories)), target) / weights
+        samples = xp.argsort(finish_times, axis=1, kind="stable")[:, :num_samples]
     return new_tensor(samples.astype(np.int64).reshape(out_shape), False)
 
 
@@ -453,8 +519,9 @@ def _writable(t: Tensor) -> Tensor:
 
 
 def _write(t: Tensor, values: np.ndarray) -> Tensor:
+    """Write host-drawn ``values`` into ``t`` (copied to its device first)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        t._data[...] = values
+        t._data[...] = _placed(values, t.device)
     t._bump_version()
     return t
 
@@ -474,7 +541,7 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None) -> Tensor:
         raise RuntimeError(f"uniform_ expects to-from <= std::numeric_limits<{dtypes.SCALAR_NAMES[d]}>::max(), "
                            f"but found to={high:g} and from={low:g} which result in to-from to exceed the limit")
     _writable(self)
-    return _write(self, low + (high - low) * _rng(generator).random(self.shape))
+    return _write(self, low + (high - low) * _rng(generator, self.device).random(self.shape))
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
@@ -484,7 +551,8 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     _check_std(std)
     _writable(self)
     acc = _compute_dtype(d)
-    return _write(self, acc(mean) + acc(std) * _standard_normal(_rng(generator), self.shape, d).astype(acc))
+    noise = _standard_normal(_rng(generator, self.device), self.shape, d).astype(acc)
+    return _write(self, acc(mean) + acc(std) * noise)
 
 
 def random_(self, from_=None, to=None, *, generator=None) -> Tensor:
@@ -505,7 +573,7 @@ def random_(self, from_=None, to=None, *, generator=None) -> Tensor:
         high = int_arg(to, "random_", "to", 2)
     _check_integer_range(low, high, d)
     _writable(self)
-    return _write(self, _integers(_rng(generator), low, high, self.shape, d))
+    return _write(self, _integers(_rng(generator, self.device), low, high, self.shape, d))
 
 
 def _expand_check(shape: tuple, target: tuple) -> None:
@@ -527,11 +595,16 @@ def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
     """Fill with 0/1 samples, 1 with probability ``p`` (a number, or a tensor broadcast to ``self``)."""
     if isinstance(p, Tensor):
         _expand_check(tuple(p.shape), tuple(self.shape))
+        if p.device is not self.device:
+            raise device_mismatch_error(self.device, p.device)
         probs = _probabilities(p)
     else:
         probs = _check_probability(p)
     _writable(self)
-    return _write(self, _rng(generator).random(self.shape) < probs)
+    u = _rng(generator, self.device).random(self.shape)
+    if isinstance(p, Tensor):  # compared on the device, where the probabilities are
+        u = _placed(u, self.device)
+    return _write(self, u < probs)
 
 
 # ---- Tensor methods defined here

@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
-from numpy.lib.stride_tricks import as_strided
-
 from . import dtypes
+from .backend import array_module
 from .function import Function
 from .layout import (
     channels_last_strides,
@@ -43,7 +41,7 @@ from .layout import (
     preserve_format_strides,
 )
 from .size import Size, infer_size
-from .storage import contiguous_strides, strided_view
+from .storage import contiguous_strides, storage_of, strided_view
 from .tensor import Tensor, _wrap_dim
 
 __all__ = [
@@ -134,14 +132,16 @@ def _view_strides(old_shape, old_strides, new_shape):
     return tuple(new_strides) if view_d == -1 else None
 
 
-def _restride(data: np.ndarray, shape, strides) -> np.ndarray:
-    """``data``'s memory, from its first element, seen with a new shape and strides (in elements)."""
+def _restride(data, shape, strides):
+    """``data``'s memory, from its first element, seen with a new shape and strides (in elements).
+
+    The new window must stay inside the memory ``data`` spans (a view or an ``expand`` does).
+    """
     if data.flags.c_contiguous:
         # The common case: a contiguous array is a flat block of memory, usable as the storage.
         return strided_view(data, shape, strides, 0)
-    # A non-contiguous array is no flat buffer; NumPy's as_strided puts new strides on the same memory.
-    itemsize = data.itemsize
-    return as_strided(data, shape, tuple([s * itemsize for s in strides]))
+    # A non-contiguous array is no flat buffer: view the block it spans (first to last element) instead.
+    return strided_view(storage_of(data), shape, strides, 0)
 
 
 # ====================================================================== Functions (computed on arrays)
@@ -394,7 +394,7 @@ class SliceBackward(Function):
     @staticmethod
     def forward(ctx, grad, shape, dim, start):
         ctx.dim, ctx.start, ctx.length = dim, start, grad.shape[dim]
-        out = np.zeros(shape, grad.dtype)
+        out = array_module(grad).zeros(shape, grad.dtype)
         out[(slice(None),) * dim + (slice(start, start + grad.shape[dim]),)] = grad
         return out
 
@@ -409,7 +409,7 @@ class SelectBackward(Function):
     @staticmethod
     def forward(ctx, grad, shape, dim, index):
         ctx.dim, ctx.index = dim, index
-        out = np.zeros(shape, grad.dtype)
+        out = array_module(grad).zeros(shape, grad.dtype)
         out[(slice(None),) * dim + (index, Ellipsis)] = grad
         return out
 
@@ -435,10 +435,13 @@ class Cat(Function):
     def forward(ctx, dim, shape, strides, np_dtype, *arrays):
         ctx.dim = dim
         ctx.input_meta = tuple((a.shape, a.dtype) for a in arrays)
+        xp = array_module(arrays[0])
         kept = [a for a in arrays if not (a.ndim == 1 and a.size == 0)]
         if not kept or 0 in shape:
-            return empty_strided(shape, strides, np_dtype)
-        out = np.concatenate(kept, axis=dim, dtype=np_dtype, casting="unsafe")
+            return empty_strided(shape, strides, np_dtype, xp)
+        # each input cast first (NumPy's unsafe casting; a no-op for the usual same-dtype inputs):
+        # CuPy's concatenate/stack take no dtype= in every version
+        out = xp.concatenate([a.astype(np_dtype, copy=False) for a in kept], axis=dim)
         if out.strides != tuple(s * out.itemsize for s in strides):  # channels last
             out = copy_with_strides(out, strides)
         return out
@@ -451,7 +454,7 @@ class Cat(Function):
         offset = 0
         for shape, _ in ctx.input_meta:
             if len(shape) == 1 and shape[0] == 0:  # skipped in forward: an empty gradient
-                pieces.append(zeros(0, dtype=grad.dtype))
+                pieces.append(zeros(0, dtype=grad.dtype, device=grad.device))
                 continue
             pieces.append(narrow(grad, ctx.dim, offset, shape[ctx.dim]))
             offset += shape[ctx.dim]
@@ -469,9 +472,10 @@ class Stack(Function):
     def forward(ctx, dim, shape, strides, np_dtype, *arrays):
         ctx.dim = dim
         ctx.input_dtypes = tuple(a.dtype for a in arrays)
+        xp = array_module(arrays[0])
         if 0 in shape:
-            return empty_strided(shape, strides, np_dtype)
-        out = np.stack(arrays, axis=dim, dtype=np_dtype, casting="unsafe")
+            return empty_strided(shape, strides, np_dtype, xp)
+        out = xp.stack([a.astype(np_dtype, copy=False) for a in arrays], axis=dim)
         if out.strides != tuple(s * out.itemsize for s in strides):
             out = copy_with_strides(out, strides)
         return out
@@ -497,7 +501,7 @@ class Repeat(Function):
     def forward(ctx, data, repeats):
         ctx.input_shape, ctx.repeats = data.shape, repeats
         ones = (1,) * (len(repeats) - data.ndim)
-        out = np.tile(data.reshape(ones + data.shape), repeats)
+        out = array_module(data).tile(data.reshape(ones + data.shape), repeats)
         strides = contiguous_strides(out.shape)
         # np.tile may keep the input's strides on size-1 dimensions (or give empty arrays zero strides)
         if out.strides != tuple(s * out.itemsize for s in strides):
@@ -528,7 +532,9 @@ class Flip(Function):
     def forward(ctx, data, dims):
         ctx.dims = dims
         strides = preserve_format_strides(data.shape, element_strides(data))
-        return copy_with_strides(np.flip(data, dims), strides)
+        # a view with negative strides (the ``...`` keeps a 0-d one an array), copied into torch's layout
+        reversed_view = data[(*(slice(None, None, -1) if d in dims else slice(None) for d in range(data.ndim)), ...)]
+        return copy_with_strides(reversed_view, strides)
 
     @staticmethod
     def backward(ctx, grad):

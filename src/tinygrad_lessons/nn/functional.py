@@ -23,9 +23,16 @@ first, so ``exp`` never overflows (``softmax([1000., 1001.])`` works), and
 ``cross_entropy`` never computes ``log(softmax)``: it uses log-softmax directly, which
 stays finite where the probability underflows to 0.
 
-Each backward has two branches. Normally it works on the NumPy arrays (fast). Inside
+Each backward has two branches. Normally it works on the arrays (fast). Inside
 ``backward(create_graph=True)`` grad mode is on, and the same formula is written with
 tensor operations so that it is recorded too and can be differentiated again.
+
+Every function runs on the device of its inputs: the array code asks ``xp =
+array_module(x)`` (NumPy for CPU tensors, CuPy for GPU ones) and computes with ``xp``.
+Dropout's random mask comes from the generator of the input's device (drawn on the
+host, copied over as booleans). The loss functions read one value back from the GPU
+per call: the range of the class targets, to raise torch's (CPU) errors for targets
+out of bounds instead of failing on the GPU.
 """
 
 from __future__ import annotations
@@ -36,11 +43,12 @@ import warnings
 import numpy as np
 
 from .. import dtypes
+from .. import random as _random
+from ..backend import array_module
 from ..creation import fresh_array
-from ..function import Function
+from ..function import Function, device_mismatch_error
 from ..grad_mode import STATE
 from ..layout import copy_with_strides, elementwise_strides
-from ..random import rand
 from ..size import infer_size
 from ..tensor import Tensor, _wrap, _wrap_dim
 
@@ -66,8 +74,17 @@ def _rows(a: np.ndarray) -> np.ndarray:
 
 
 def _array(value) -> np.ndarray:
-    """NumPy turns 0-d results into scalars; a tensor needs an array."""
-    return value if value.__class__ is np.ndarray else np.asarray(value)
+    """NumPy turns 0-d results into scalars; a tensor needs an array (CuPy's results are arrays already)."""
+    if value.__class__ is np.ndarray:
+        return value
+    return np.asarray(value) if isinstance(value, (np.generic, float, int)) else value
+
+
+def _host_ints(*values) -> list:
+    """0-d integer results as Python ints: one copy back from a GPU for all of them (each read waits for it)."""
+    if isinstance(values[0], np.generic):  # NumPy scalars, already on the host
+        return [int(v) for v in values]
+    return array_module(values[0]).stack(values).tolist()
 
 
 def _layout_like(result: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
@@ -82,7 +99,7 @@ def _layout_like(result: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
         return _array(result)
     strides = elementwise_strides(result.shape, inputs, result.dtype)
     if strides is None:
-        return np.ascontiguousarray(result)
+        return array_module(result).ascontiguousarray(result)
     return copy_with_strides(result, strides)
 
 
@@ -140,7 +157,7 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = _layout_like(np.maximum(x, x.dtype.type(0)), x)
+        out = _layout_like(array_module(x).maximum(x, x.dtype.type(0)), x)
         ctx.save_for_backward(out)
         return out
 
@@ -159,7 +176,7 @@ class Sigmoid(Function):
     def forward(ctx, x):
         x = _to_float(x)
         with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x < -88: the result is then 0, correctly
-            out = _layout_like(_array(1.0 / (1.0 + np.exp(-_upcast(x)))).astype(x.dtype, copy=False), x)
+            out = _layout_like(_array(1.0 / (1.0 + array_module(x).exp(-_upcast(x)))).astype(x.dtype, copy=False), x)
         ctx.save_for_backward(out)
         return out
 
@@ -178,7 +195,7 @@ class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
         x = _to_float(x)
-        out = _layout_like(_array(np.tanh(_upcast(x))).astype(x.dtype, copy=False), x)
+        out = _layout_like(_array(array_module(x).tanh(_upcast(x))).astype(x.dtype, copy=False), x)
         ctx.save_for_backward(out)
         return out
 
@@ -195,13 +212,15 @@ def _softmax_array(x: np.ndarray, axis: int, log: bool) -> np.ndarray:
     """Softmax (or log-softmax) along ``axis``, shifted by the maximum so ``exp`` cannot overflow."""
     if x.ndim == 0:
         return _softmax_array(x.reshape(1), 0, log).reshape(())
+    xp = array_module(x)
     if x.size == 0:
-        return fresh_array(x.shape, x.dtype)
-    shifted = np.subtract(x, x.max(axis=axis, keepdims=True, initial=-np.inf), order="C")
+        return fresh_array(x.shape, x.dtype, xp)
+    shifted = xp.empty(x.shape, x.dtype)  # row-major, as torch's result
+    xp.subtract(x, x.max(axis=axis, keepdims=True), out=shifted)
     if log:
-        shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         return shifted
-    np.exp(shifted, out=shifted)
+    xp.exp(shifted, out=shifted)
     shifted /= shifted.sum(axis=axis, keepdims=True)
     return shifted
 
@@ -255,7 +274,7 @@ class LogSoftmax(Function):
         shape = y.shape
         if y.ndim == 0:
             y, g = y.reshape(1), g.reshape(1)
-        gx = g - np.exp(y) * g.sum(axis=ctx.dim, keepdims=True)
+        gx = g - array_module(y).exp(y) * g.sum(axis=ctx.dim, keepdims=True)
         return _wrap(gx.reshape(shape).astype(ctx.input_dtype, copy=False)), None, None
 
 
@@ -265,7 +284,7 @@ def relu(input, inplace=False):  # noqa: A002 - torch's name
         raise RuntimeError("Boolean inputs not supported for relu")
     if inplace:
         if not (STATE.enabled and input.requires_grad):
-            np.maximum(input._data, input._data.dtype.type(0), out=input._data)
+            array_module(input._data).maximum(input._data, input._data.dtype.type(0), out=input._data)
             input._bump_version()
             return input
         if input.is_leaf:
@@ -350,7 +369,7 @@ class Linear(Function):
             grad_w = _wrap((g2.T @ _rows(_upcast(x._data))).astype(dtype, copy=False))
         if need_b:
             db = g2.sum(axis=0) if ctx.bias_shape == (out_features,) else _sum_to_shape(g, ctx.bias_shape)
-            grad_b = _wrap(np.array(db, dtype=dtype))  # a copy: db may be ``g`` itself (a full-size bias)
+            grad_b = _wrap(array_module(db).array(db, dtype=dtype))  # a copy: db may be ``g`` itself (full-size bias)
         return grad_x, grad_w, grad_b
 
 
@@ -414,9 +433,14 @@ class Dropout(Function):
         return _wrap(grad._data * ctx.mask), None
 
 
-def _uniform_like(array: np.ndarray) -> np.ndarray:
-    """Uniform [0, 1) numbers of ``array``'s shape, from the library's default generator (``tl.manual_seed``)."""
-    return rand(array.shape)._data
+def _keep_mask(shape, p: float, device) -> np.ndarray:
+    """Which elements dropout keeps, on ``device``: ``rand(shape) < 1 - p``.
+
+    The uniform numbers come from the default generator of the device (``tl.manual_seed``
+    seeds it); they are compared on the host, so only the booleans travel to a GPU.
+    """
+    u = _random._uniform01(_random._rng(None, device), shape, dtypes.get_default_dtype())
+    return _random._placed(u < 1.0 - p, device)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002 - torch's name
@@ -434,9 +458,9 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002 - torch's
                            f"{dtypes.SCALAR_NAMES[input.dtype]}")
     data = input._data
     if p == 1.0:
-        mask = np.zeros(data.shape, data.dtype)
+        mask = array_module(data).zeros(data.shape, data.dtype)
     else:
-        keep = _uniform_like(data) < 1.0 - p
+        keep = _keep_mask(data.shape, p, input.device)
         mask = keep.astype(data.dtype) * data.dtype.type(1.0 / (1.0 - p))
     if inplace and not (STATE.enabled and input.requires_grad):
         data *= mask
@@ -452,7 +476,8 @@ class MseLoss(Function):
     @staticmethod
     def forward(ctx, x, t, reduction, dtype):
         compute = np.dtype(_FLOAT32) if dtype.numpy_dtype in _HALF_TYPES else dtype.numpy_dtype
-        diff = np.subtract(x.astype(compute, copy=False), t.astype(compute, copy=False))
+        xp = array_module(x)
+        diff = xp.subtract(x.astype(compute, copy=False), t.astype(compute, copy=False))
         square = diff * diff
         ctx.save_for_backward(x, t)
         ctx.reduction, ctx.diff, ctx.count = reduction, diff, square.size
@@ -461,7 +486,7 @@ class MseLoss(Function):
         total = square.sum()
         if reduction == "mean":
             total = total / square.size if square.size else np.nan
-        return np.asarray(total, dtype=dtype.numpy_dtype)
+        return xp.asarray(total, dtype=dtype.numpy_dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -501,7 +526,7 @@ def _classes_last(a: np.ndarray) -> np.ndarray:
         return a
     if a.ndim == 1:
         return a.reshape(1, -1)
-    return np.moveaxis(a, 1, -1).reshape(-1, a.shape[1])
+    return array_module(a).moveaxis(a, 1, -1).reshape(-1, a.shape[1])
 
 
 def _classes_back(rows: np.ndarray, shape) -> np.ndarray:
@@ -509,7 +534,8 @@ def _classes_back(rows: np.ndarray, shape) -> np.ndarray:
     if len(shape) <= 2:
         return rows.reshape(shape)
     moved = rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],))
-    return np.ascontiguousarray(np.moveaxis(moved, -1, 1))
+    xp = array_module(moved)
+    return xp.ascontiguousarray(xp.moveaxis(moved, -1, 1))
 
 
 def _check_class_targets(input, target, weight) -> None:  # noqa: A002 - torch's name
@@ -551,19 +577,28 @@ def _check_weight(input, weight, prefix: str) -> None:  # noqa: A002 - torch's n
                            f"{dtypes.SCALAR_NAMES[weight.dtype]}")
 
 
+def _check_weight_device(input, weight) -> None:  # noqa: A002 - torch's name
+    """The class weights travel as an array (no tensor argument): check their device here."""
+    if weight is not None and weight.device is not input.device:
+        raise device_mismatch_error(input.device, weight.device)
+
+
 class _ClassIndices:
     """A class-index target flattened to one entry per row, with the ignored rows marked.
 
-    ``valid`` is ``None`` when no row is ignored (the common case, kept cheap).
+    ``valid`` is ``None`` when no row is ignored (the common case, kept cheap). The
+    smallest and largest target are read back to the host (from a GPU: the one wait of
+    a loss call) to give torch's errors for classes out of range.
     """
 
     __slots__ = ("rows", "classes", "valid")
 
     def __init__(self, target: np.ndarray, n_classes: int, ignore_index: int):
+        xp = array_module(target)
         y = target.reshape(-1)
         valid = None
         if y.size:
-            low, high = int(y.min()), int(y.max())
+            low, high = _host_ints(y.min(), y.max())
             if low <= ignore_index <= high:
                 valid = y != ignore_index
             if low < 0 or high >= n_classes:
@@ -573,8 +608,8 @@ class _ClassIndices:
                 if bad.any():
                     raise IndexError(f"Target {int(y[bad][0])} is out of bounds.")
         if valid is not None:
-            y = np.where(valid, y, 0)  # any class will do for an ignored row: its loss is zeroed
-        self.rows = np.arange(y.size)
+            y = xp.where(valid, y, 0)  # any class will do for an ignored row: its loss is zeroed
+        self.rows = xp.arange(y.size)
         self.classes = y.astype(np.intp, copy=False)
         self.valid = valid
 
@@ -587,7 +622,7 @@ class _ClassIndices:
 
     def distribution(self, n_classes: int, dtype, weight=None, smoothing: float = 0.0) -> np.ndarray:
         """The per-row weighted target distribution ``q`` (one-hot, smoothed, weighted; 0 for ignored rows)."""
-        q = np.zeros((self.classes.size, n_classes), dtype)
+        q = array_module(self.classes).zeros((self.classes.size, n_classes), dtype)
         if smoothing:
             q += (smoothing / n_classes) * (weight if weight is not None else 1.0)
         on_target = (1.0 - smoothing) * (weight[self.classes] if weight is not None else 1.0)
@@ -603,7 +638,7 @@ def _reduce_losses(losses: np.ndarray, reduction: str, denominator, out_shape, d
     total = losses.sum()
     if reduction == "mean":
         total = total / denominator if denominator else np.nan
-    return np.asarray(total, dtype=dtype)
+    return array_module(losses).asarray(total, dtype=dtype)
 
 
 def _loss_scale(grad: np.ndarray, reduction: str, denominator) -> np.ndarray:
@@ -638,12 +673,14 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, logits, target, weight, ignore_index, reduction, smoothing, class_probabilities, out_dtype):
         compute = _FLOAT32 if out_dtype in _HALF_TYPES else out_dtype  # a float64 target promotes the loss
+        xp = array_module(logits)
         x = _classes_last(_upcast(logits))
         n_rows, n_classes = x.shape
-        shifted = x - x.max(axis=1, keepdims=True, initial=-np.inf)
-        probs = np.exp(shifted)
+        row_max = x.max(axis=1, keepdims=True) if n_classes else xp.full((n_rows, 1), -np.inf, x.dtype)
+        shifted = x - row_max
+        probs = xp.exp(shifted)
         total = probs.sum(axis=1, keepdims=True)
-        log_total = np.log(total)
+        log_total = xp.log(total)
         probs /= total
         out_shape = logits.shape[:1] + logits.shape[2:] if logits.ndim > 1 else ()
         if class_probabilities:
@@ -757,6 +794,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         _check_class_targets(input, target, weight)
         out_dtype = input.dtype
     out_dtype = out_dtype.numpy_dtype
+    _check_weight_device(input, weight)
     w = None if weight is None else weight._data.astype(_FLOAT32 if out_dtype in _HALF_TYPES else out_dtype)
     return CrossEntropy.apply(input, target, w, ignore_index, reduction, float(label_smoothing), probabilities,
                               out_dtype)
@@ -802,6 +840,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_class_targets(input, target, weight)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{dtypes.SCALAR_NAMES[input.dtype]}'")
+    _check_weight_device(input, weight)
     w = None if weight is None else _upcast(weight._data)
     return NllLoss.apply(input, target, w, ignore_index, reduction)
 
@@ -825,5 +864,5 @@ def one_hot(tensor, num_classes=-1):
             raise RuntimeError("Class values must be non-negative.")
         if data.max() >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
-    return _wrap((data[..., None] == np.arange(num_classes)).astype(np.int64))
+    return _wrap((data[..., None] == array_module(data).arange(num_classes)).astype(np.int64))
 

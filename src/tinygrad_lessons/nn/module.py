@@ -14,16 +14,20 @@ dotted names (``"0.weight"``, ``"encoder.1.bias"``) that ``state_dict()`` uses a
 
 Calling a module (``model(x)``) runs its ``forward``. ``train()`` / ``eval()`` set the
 ``training`` flag on the whole tree; layers such as ``Dropout`` read it.
+
+``model.to("cuda")`` (or ``.cuda()``, ``.cpu()``, ``.to(dtype)``) converts the parameters
+*in place*, as torch does: each ``Parameter`` object stays the same object and only its
+memory moves (its ``.grad`` too), so an optimizer built before the move keeps working.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
 
-import numpy as np
-
 from .. import dtypes
-from ..device import as_device
+from ..backend import to_device
+from ..device import CPU, as_device
+from ..dtypes import FROM_NUMPY
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -301,22 +305,40 @@ class Module:
 
     # ------------------------------------------------------------------ dtype and device
     def to(self, *args, **kwargs) -> Module:
-        """``to(dtype)`` casts floating parameters and buffers in place; ``to(device)`` moves them."""
+        """``to(device)`` moves parameters and buffers, ``to(dtype)`` casts the floating ones; returns ``self``.
+
+        Parameters (and their gradients) are converted in place: the same ``Parameter``
+        objects, with new memory, so optimizers that hold them keep working. Buffers are
+        replaced by converted copies, as in torch.
+        """
         device, dtype = _parse_to(args, kwargs)
         if device is not None:
-            as_device(device)  # only the CPU exists: other devices raise a clear error
-        if dtype is not None:
-            if not dtype.is_floating_point:
-                raise TypeError(
-                    f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
-                )
-            for module in self.modules():
-                for param in module._parameters.values():
-                    if param is not None and param.is_floating_point():
-                        _cast_in_place(param, dtype)
-                for name, buf in module._buffers.items():
-                    if buf is not None and buf.is_floating_point():
-                        module._buffers[name] = buf.to(dtype)
+            device = as_device(device)  # a clear error for a device that doesn't exist here
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(
+                f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}"
+            )
+
+        def new_dtype(t):
+            return dtype if dtype is not None and t.is_floating_point() else t.dtype
+
+        modules = list(self.modules())
+        if device is not CPU:  # refuse what can't be (bfloat16 on a GPU) before changing anything
+            from ..copy_ops import check_dtype_on_device
+
+            for module in modules:
+                for t in (*module._parameters.values(), *module._buffers.values()):
+                    if t is not None:
+                        check_dtype_on_device(new_dtype(t), t.device if device is None else device)
+        for module in modules:
+            for param in module._parameters.values():
+                if param is not None:
+                    _convert_in_place(param, device, new_dtype(param))
+                    if param.grad is not None:
+                        _convert_in_place(param.grad, device, new_dtype(param.grad))
+            for name, buf in module._buffers.items():
+                if buf is not None:
+                    module._buffers[name] = buf.to(device=device, dtype=new_dtype(buf))
         return self
 
     def float(self) -> Module:
@@ -332,7 +354,12 @@ class Module:
         return self.to(dtypes.bfloat16)
 
     def cpu(self) -> Module:
-        return self.to("cpu")
+        """Move every parameter and buffer to the CPU (in place; see ``to``)."""
+        return self.to(CPU)
+
+    def cuda(self, device=None) -> Module:
+        """Move every parameter and buffer to the GPU (``device``: an index or ``'cuda:N'``; in place)."""
+        return self.to(device=as_device("cuda" if device is None else device))
 
     # ------------------------------------------------------------------ saving and loading
     def state_dict(self, *, destination=None, prefix: str = "", keep_vars: bool = False):
@@ -398,8 +425,11 @@ class Module:
                     setattr(self, name, Parameter(value.detach(), current.requires_grad))
                 else:
                     self._buffers[name] = value
-            else:
-                current._data[...] = value._data.astype(current._data.dtype, copy=False)
+            else:  # copy the values into the current memory, across devices if need be (a CPU checkpoint)
+                source = value._data.astype(current._data.dtype, copy=False)
+                if value.device is not current.device:
+                    source = to_device(source, current.device)
+                current._data[...] = source
                 current._bump_version()
         own_names = {name for name, _, _ in own}
         for key in state_dict:
@@ -463,16 +493,29 @@ def _zero_grad_in_place(p) -> None:
     grad._bump_version()
 
 
-def _cast_in_place(param, dtype) -> None:
-    """Change a parameter's dtype while keeping the same Parameter object (optimizers hold it)."""
-    if param.dtype is dtype:
+def _convert_in_place(t, device, dtype) -> None:
+    """Give tensor ``t`` new memory on ``device`` (None: where it is) holding its values as ``dtype``.
+
+    The tensor object stays the same (optimizers hold parameters, and torch keeps them too);
+    the memory order is kept. Nothing happens when nothing changes.
+    """
+    move = device is not None and device is not t.device
+    if not move and dtype is t.dtype:
         return
-    with np.errstate(over="ignore", invalid="ignore"):
-        param._data = param._data.astype(dtype.numpy_dtype)
-        if param.grad is not None:
-            param.grad = param.grad.to(dtype)
-    param._storage = None
-    param.dtype = dtype
+    np_dtype = None if dtype is t.dtype else dtype.numpy_dtype
+    if move:
+        from ..copy_ops import copy_to_device
+
+        data = copy_to_device(t._data, np_dtype, device)
+    else:
+        from ..creation import copy_preserving_layout
+
+        data = copy_preserving_layout(t._data, np_dtype)
+    t._data = data
+    t._storage = None
+    t.dtype = FROM_NUMPY[data.dtype]
+    if move:
+        t.device = device
 
 
 def _parse_to(args, kwargs):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import to_host
 from ..creation import empty
 from ..tensor import Tensor, _init_from_array
 
@@ -45,11 +46,11 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + Tensor.__repr__(self)
 
-    def __reduce_ex__(self, protocol):  # pickle and copy.deepcopy give back a Parameter
-        return (_rebuild_parameter, (np.array(self._data), self.requires_grad))
+    def __reduce_ex__(self, protocol):  # pickle and copy.deepcopy give back a Parameter, on the same device
+        return (_rebuild_parameter, (np.array(to_host(self._data)), self.requires_grad, str(self.device)))
 
 
-def _rebuild_parameter(data, requires_grad):
-    from ..tensor import _wrap
+def _rebuild_parameter(data, requires_grad, device="cpu"):
+    from ..tensor import _rebuild
 
-    return Parameter(_wrap(data), requires_grad)
+    return Parameter(_rebuild(data, False, device), requires_grad)

@@ -19,12 +19,17 @@ variant that works better in practice.
 The arithmetic below follows torch's single-tensor implementation operation by
 operation (``lerp`` for m, ``mul``/``addcmul`` for v, ``addcdiv`` for the update) so
 that float32 results agree with torch's to the last few bits.
+
+On a GPU the averages live next to the parameter (made with its array module), while
+the ``step`` counter is a CPU tensor, as in torch: the bias corrections are Python
+numbers computed on the host, so a step queues GPU work without ever waiting for it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..backend import array_module
 from ..tensor import _wrap
 from .optimizer import Optimizer
 
@@ -55,12 +60,14 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, state, p, amsgrad: bool) -> None:
-        """First step for ``p``: a step counter (a float32 0-d tensor, as torch's) and zeroed averages."""
+        """First step for ``p``: a step counter (a float32 0-d CPU tensor, as torch's) and zeroed averages
+        (on ``p``'s device, in its memory order)."""
+        xp = array_module(p._data)
         state["step"] = _wrap(np.zeros((), np.float32))
-        state["exp_avg"] = _wrap(np.zeros_like(p._data))
-        state["exp_avg_sq"] = _wrap(np.zeros_like(p._data))
+        state["exp_avg"] = _wrap(xp.zeros_like(p._data))
+        state["exp_avg_sq"] = _wrap(xp.zeros_like(p._data))
         if amsgrad:
-            state["max_exp_avg_sq"] = _wrap(np.zeros_like(p._data))
+            state["max_exp_avg_sq"] = _wrap(xp.zeros_like(p._data))
 
     def step(self, closure=None):
         """One Adam update of every parameter that has a gradient."""
@@ -77,7 +84,8 @@ class Adam(Optimizer):
                     self._init_state(state, p, amsgrad)
                 grad = -p.grad._data if maximize else p.grad._data
                 param = p._data
-                step_t = state["step"]._data
+                xp = array_module(param)
+                step_t = state["step"]._data  # on the CPU: reading it never waits for a GPU
                 step_t += 1
                 step = float(step_t)
                 if weight_decay != 0:
@@ -94,10 +102,10 @@ class Adam(Optimizer):
                 step_size = lr / bias_correction1
                 if amsgrad:
                     max_sq = state["max_exp_avg_sq"]._data
-                    np.maximum(max_sq, exp_avg_sq, out=max_sq)
-                    denom = np.sqrt(max_sq)
+                    xp.maximum(max_sq, exp_avg_sq, out=max_sq)
+                    denom = xp.sqrt(max_sq)
                 else:
-                    denom = np.sqrt(exp_avg_sq)
+                    denom = xp.sqrt(exp_avg_sq)
                 denom /= bias_correction2_sqrt
                 denom += eps
                 update = exp_avg * -step_size

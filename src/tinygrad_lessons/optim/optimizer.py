@@ -10,8 +10,10 @@ An optimizer keeps two things:
 
 ``step()`` updates every parameter that has a gradient, *in place*: the model holds
 the same tensor objects, so it sees the new values without being told. The update is
-plain NumPy arithmetic on ``p._data`` (no graph is recorded), followed by
-``p._bump_version()`` so autograd knows the memory changed.
+plain array arithmetic on ``p._data`` (no graph is recorded), followed by
+``p._bump_version()`` so autograd knows the memory changed. For a GPU parameter that
+arithmetic runs on the GPU (CuPy), and the state (momentum, Adam's averages) is made
+there too; a step never reads a value back from the GPU, so it never waits for it.
 
 ``state_dict()`` refers to parameters by their position (0, 1, 2... across the
 groups), not by the tensors themselves, so it can be saved and loaded into an
@@ -185,11 +187,14 @@ class Optimizer:
 
 
 def _cast_state(param, key, value):
-    """State tensors follow the parameter's dtype; the ``step`` counter stays as it is."""
+    """State tensors follow the parameter's device (and, if floating, its dtype); the ``step`` counter stays
+    as it is (a CPU tensor), as in torch's ``load_state_dict``."""
     if isinstance(value, Tensor):
-        if key != "step" and param.is_floating_point():
-            return value.to(param.dtype)
-        return value
+        if key == "step":
+            return value
+        if param.is_floating_point():
+            return value.to(param.device, param.dtype)
+        return value.to(param.device)
     if isinstance(value, dict):
         return {k: _cast_state(param, k, v) for k, v in value.items()}
     return value
