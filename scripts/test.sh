@@ -18,3 +18,12 @@ trap 'rm -rf "$scratch"' EXIT
 export JUPYTER_CONFIG_DIR="$scratch/jupyter-config" JUPYTER_DATA_DIR="$scratch/jupyter-data" \
     IPYTHONDIR="$scratch/ipython" MPLCONFIGDIR="$scratch/matplotlib"
 "$VENV/bin/python" -m pytest -n "${PYTEST_WORKERS:-auto}" "$@"
+# A full run (no arguments) repeats the parity suite of every operation and its gradient, and the nn/optim
+# tests, with the tensors on the simulated CUDA device: CI has no GPU, and the device rules must hold anyway.
+if [ $# -eq 0 ]; then
+    echo "== the same operations on the simulated CUDA device (TL_TEST_DEVICE=cuda)"
+    TINYGRAD_LESSONS_SIMULATE_CUDA=1 TL_TEST_DEVICE=cuda "$VENV/bin/python" -m pytest -q -n "${PYTEST_WORKERS:-auto}" \
+        tests/test_ch2_shape_ops.py tests/test_ch3_indexing.py tests/test_ch3_linalg.py tests/test_ch3_math_ops.py \
+        tests/test_ch3_reductions.py tests/test_ch4_autograd_engine.py tests/test_ch4_gradients_*.py \
+        tests/test_ch6_nn.py tests/test_ch6_optim.py tests/test_ch6_training.py
+fi
