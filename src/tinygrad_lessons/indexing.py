@@ -750,6 +750,8 @@ def _index_put(target: np.ndarray, advanced, value) -> None:
     arrays = [a for a in indices if a is not None]
     index_shape = _broadcast_indices(arrays)
     shape = _advanced_shape(target.shape, indices, index_shape)
+    if 0 not in index_shape and 0 in (target.shape[d] for d, a in enumerate(indices) if a is not None):
+        raise IndexError("index is out of bounds for dimension with size 0")  # torch checks this before the value
     if not isinstance(value, np.generic):  # an array (else a number, already in target's dtype)
         value_shape = value.shape
         if len(value_shape) > len(shape) or any(v != 1 and v != s for v, s in zip(value_shape[::-1], shape[::-1])):
