@@ -4,7 +4,8 @@
 #   1. the device tests of chapter 5 on the real GPU (the `gpu`-marked ones included);
 #   2. the parity suite of every operation and its gradient, with tensors made on the GPU (TL_TEST_DEVICE=cuda),
 #      compared with PyTorch on the CPU; and the nn/optim/training tests on the GPU;
-#   3. the GPU benchmark (bench/gpu_bench.py): matmul, MLP training step, small-op overhead, kernel first use.
+#   3. chapters 5 and 6 (their solution notebooks) executed on the GPU, as plain scripts (no Jupyter needed);
+#   4. the GPU benchmark (bench/gpu_bench.py): matmul, MLP training step, small-op overhead, kernel first use.
 # Usage: bash scripts/gpu_check.sh [--quick]     (set PYTHON to choose the interpreter)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ print("GPU:", p.name, f"| {p.total_memory / 2**30:.0f} GiB | compute capability 
 PYEOF
 
 echo "== 1. chapter 5 device tests on the real GPU"
-timeout 120 "$PY" -m pytest -p no:cacheprovider -q -rs tests/test_ch5_devices.py || status=1
+timeout 120 "$PY" -m pytest -p no:cacheprovider -q -rs tests/test_ch5_devices.py tests/test_ch5_exercises.py || status=1
 
 echo "== 2. every op and its gradient on the GPU vs PyTorch (CPU); nn, optim, training on the GPU"
 # shellcheck disable=SC2086 - GPU_CHECK_TESTS is a list of paths/globs
@@ -35,7 +36,12 @@ TL_TEST_DEVICE=cuda HYPOTHESIS_PROFILE=gpu timeout 150 "$PY" -m pytest -p no:cac
     | tail -n 40
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
-echo "== 3. GPU benchmark"
+echo "== 3. chapters 5 (GPU) and 6 (training loop), solution notebooks run as scripts on the GPU"
+MPLBACKEND=Agg timeout 120 "$PY" scripts/run_notebook.py autograder/source/ch05_gpu/05_gpu.ipynb \
+    autograder/source/ch06_training_loop/06_training_loop.ipynb 2>&1 | grep -v "^  cell" | tail -n 30
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+echo "== 4. GPU benchmark"
 timeout 150 "$PY" bench/gpu_bench.py "$@" || status=1
 
 echo "== gpu_check: $([ $status -eq 0 ] && echo PASSED || echo FAILED)"
