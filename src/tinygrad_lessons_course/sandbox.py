@@ -329,10 +329,11 @@ def build_command(
         inside = SANDBOX_WORKDIR
         env = _env(inside + "/home")
         dropped = uid if isolation.uid_drop else None
-        argv = [*_bwrap_prefix(dropped), *_root_binds([t for _, t in ro_binds])]
+        # a fresh /tmp first: the interpreter (a venv in a checkout under /tmp, as in CI) is mounted on top of it
+        argv = [*_bwrap_prefix(dropped), "--tmpfs", "/tmp", *_root_binds([t for _, t in ro_binds])]
         for host, target in ro_binds:
             argv += ["--ro-bind", host, target]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", str(workdir), inside,
+        argv += ["--proc", "/proc", "--dev", "/dev", "--bind", str(workdir), inside,
                  "--chdir", inside, "--clearenv"]
         for key, value in env.items():
             argv += ["--setenv", key, value]
