@@ -8,8 +8,6 @@ the mistake. Last, a passing ``sum_to_size`` plugs into the library's backward.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 import types
 from pathlib import Path
@@ -18,50 +16,11 @@ import numpy as np
 import pytest
 
 import tinygrad_lessons as tl
-from tinygrad_lessons.grading import check, check_hidden, use_mine, use_reference
+from exercise_checks import assert_fails, assert_passes, course_env, stub  # noqa: F401 - course_env: an autouse fixture
+from tinygrad_lessons.grading import use_mine, use_reference
 from tinygrad_lessons.grading.exercises import get_exercise
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def _course_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("TL_MINE_DIR", str(tmp_path / "mine"))
-    monkeypatch.setenv("TL_REFERENCE_DIR", str(ROOT / "autograder" / "reference"))
-    yield
-    use_reference(quiet=True)
-
-
-def _run(checker, name, fn) -> tuple[bool, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        try:
-            checker(name, fn)
-            passed = True
-        except AssertionError:
-            passed = False
-    return passed, out.getvalue()
-
-
-def assert_passes(name, fn):
-    for checker in (check, check_hidden):
-        passed, text = _run(checker, name, fn)
-        assert passed, text
-
-
-def assert_fails(name, fn, *hints):
-    """``fn`` fails the visible check, or else the hidden one, and the output says each of ``hints``."""
-    passed, text = _run(check, name, fn)
-    if passed:
-        passed, text = _run(check_hidden, name, fn)
-    assert not passed, f"{name}: a wrong solution passed\n{text}"
-    for hint in hints:
-        assert hint in text, f"expected the hint {hint!r} in\n{text}"
-    return text
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
 
 
 def _copy(name):

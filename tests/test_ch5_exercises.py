@@ -10,9 +10,7 @@ they found it.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import statistics
 import time
 import types
@@ -22,7 +20,7 @@ import numpy as np
 import pytest
 
 import tinygrad_lessons as tl
-from tinygrad_lessons.grading import check, check_hidden
+from exercise_checks import assert_fails, assert_passes, stub
 from tinygrad_lessons.grading.exercises import get_exercise
 from tinygrad_lessons.grading.exercises.ch5 import PretendGPU
 
@@ -71,38 +69,6 @@ def test_ch5_reference_passes_on_a_real_gpu(name):
         assert_passes(name, _copy(get_exercise(name).reference))
     finally:
         tl.backend.simulate_cuda(True)
-
-
-def _run(checker, name, fn) -> tuple[bool, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        try:
-            checker(name, fn)
-            passed = True
-        except AssertionError:
-            passed = False
-    return passed, out.getvalue()
-
-
-def assert_passes(name, fn):
-    for checker in (check, check_hidden):
-        passed, text = _run(checker, name, fn)
-        assert passed, text
-
-
-def assert_fails(name, fn, *hints):
-    """``fn`` fails the visible check, or else the hidden one, and the output says each of ``hints``."""
-    passed, text = _run(check, name, fn)
-    if passed:
-        passed, text = _run(check_hidden, name, fn)
-    assert not passed, f"{name}: a wrong solution passed\n{text}"
-    for hint in hints:
-        assert hint in text, f"expected the hint {hint!r} in\n{text}"
-    return text
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
 
 
 def _copy(fn):

@@ -10,57 +10,18 @@ mistake. The optimizer exercises hand in a class: ``__init__`` as the notebook g
 from __future__ import annotations
 
 import contextlib
-import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tinygrad_lessons as tl
-from tinygrad_lessons.grading import check, check_hidden
+from exercise_checks import assert_fails, assert_passes, course_env, run_check, stub  # noqa: F401 - course_env: an autouse fixture
+from tinygrad_lessons.grading import check
 from tinygrad_lessons.grading.exercises import ch6
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()`"
-
-
-@pytest.fixture(autouse=True)
-def _course_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("TL_MINE_DIR", str(tmp_path / "mine"))
-    monkeypatch.setenv("TL_REFERENCE_DIR", str(ROOT / "autograder" / "reference"))
-
-
-def _run(checker, name, fn) -> tuple[bool, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        try:
-            checker(name, fn)
-            passed = True
-        except AssertionError:
-            passed = False
-    return passed, out.getvalue()
-
-
-def assert_passes(name, fn):
-    for checker in (check, check_hidden):
-        passed, text = _run(checker, name, fn)
-        assert passed, text
-        assert "no reference file found" not in text
-
-
-def assert_fails(name, fn, *hints):
-    """``fn`` fails the visible check, or else the hidden one, and the output says each of ``hints``."""
-    passed, text = _run(check, name, fn)
-    if passed:
-        passed, text = _run(check_hidden, name, fn)
-    assert not passed, f"{name}: a wrong solution passed\n{text}"
-    for hint in hints:
-        assert hint in text, f"expected the hint {hint!r} in\n{text}"
-    return text
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError()
 
 
 # ====================================================================== ch6.cross_entropy
@@ -671,8 +632,8 @@ def test_ch6_evaluate_wrong_solution_fails(fn, hints):
 def test_ch6_checks_leave_no_simulated_cuda_behind():
     """The cuda cases switch the simulated device on for one call only."""
     before = tl.cuda.is_available()
-    _run(check, "ch6.train_epoch", train_epoch)
-    _run(check, "ch6.evaluate", _evaluate_with(move=False))
+    run_check(check, "ch6.train_epoch", train_epoch)
+    run_check(check, "ch6.evaluate", _evaluate_with(move=False))
     assert tl.cuda.is_available() == before
 
 
