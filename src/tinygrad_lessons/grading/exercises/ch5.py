@@ -38,10 +38,10 @@ import tinygrad_lessons as tl
 
 from ...backend import SimulatedCudaArray, _mark
 from ...cuda import synchronize_count
-from ..cases import Case, T, _cuda_for_a_while, fixed_defaults, quietly
-from ..compare import compare
-from ..plain import ErrorResult, decode_number, to_plain
+from ..cases import Case, T, _cuda_for_a_while
+from ..plain import ErrorResult, decode_number
 from . import Exercise, Hint, register
+from .mistakes import mistake_hint
 
 __all__ = ["PretendGPU", "make_model", "make_batches", "MODEL_WEIGHTS"]
 
@@ -75,27 +75,8 @@ def _number(plain):
     return None
 
 
-def _produce(call, fn, case):
-    """What ``call(fn, ...)`` gives on fresh inputs of ``case``, as plain data (no guard: ``fn`` is ours)."""
-    args, kwargs = case.build()
-    with quietly(), fixed_defaults(case.default_dtype, case.default_device):
-        try:
-            result = call(fn, *args, **kwargs)
-        except Exception as error:
-            result = ErrorResult(error)
-        return to_plain(result, args)
-
-
 def _mistake(call, wrong, text, tolerance):
-    """A hint shown when the learner's result is what ``wrong`` (a known mistake) gives on this case,
-    and the expected result is not."""
-    tol = {**tolerance, "messages": True}
-
-    def when(case, expected, got):
-        produced = _produce(call, wrong, case)
-        return not compare(produced, got, tol) and bool(compare(produced, expected, tol))
-
-    return Hint(when, text)
+    return mistake_hint(call, wrong, text, tolerance)
 
 
 def _device_name(device) -> str:

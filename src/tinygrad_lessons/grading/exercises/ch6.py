@@ -31,10 +31,11 @@ import numpy as np
 
 import tinygrad_lessons as tl
 
-from ..cases import Case, T, _cuda_for_a_while, fixed_defaults, quietly
+from ..cases import Case, T, _cuda_for_a_while
 from ..compare import compare
-from ..plain import ErrorResult, decode_number, to_plain
+from ..plain import decode_number
 from . import Exercise, Hint, register
+from .mistakes import mistake_hint
 
 __all__ = ["PROBLEMS", "make_model", "MODEL_WEIGHTS"]
 
@@ -65,31 +66,9 @@ def _any_error_says(e, g, *words) -> bool:
     return _error_says(g, *words) or any(_error_says(x, *words) for x in _items(g))
 
 
-def _produce(call, fn, case):
-    """What ``call(fn, ...)`` gives on fresh inputs of ``case``, as plain data (no guard: ``fn`` is ours)."""
-    args, kwargs = case.build()
-    with quietly(), fixed_defaults(case.default_dtype, case.default_device):
-        try:
-            result = call(fn, *args, **kwargs)
-        except Exception as error:
-            result = ErrorResult(error)
-        return to_plain(result, args)
-
-
 def _mistake(call, wrong, text, tolerance):
-    """A hint shown when the learner's result is what ``wrong`` (a known mistake) gives on this case,
-    and the expected result is not."""
-    tol = {**tolerance, "messages": True}
-
-    def when(case, expected, got):
-        if got["kind"] == "error":  # a mistake's result is never an error (see below): nothing to run
-            return False
-        produced = _produce(call, wrong, case)
-        if produced["kind"] == "error":  # many mistakes fail the same way: an error names no mistake
-            return False
-        return not compare(produced, got, tol) and bool(compare(produced, expected, tol))
-
-    return Hint(when, text)
+    # the mistakes kept here never raise: an error names none of them (see mistakes.mistake_hint)
+    return mistake_hint(call, wrong, text, tolerance, errors_name_no_mistake=True)
 
 
 _DEVICE_TEXT = ("the model is on device and the data on the CPU: move each batch to the model's device "
