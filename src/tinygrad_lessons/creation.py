@@ -685,29 +685,25 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor
     """Uninitialised memory with ``input``'s shape, dtype, device and memory order."""
     input = _like_input(input, "empty_like")  # noqa: A001
     d = input.dtype if dtype is None else dtypes.as_dtype(dtype)
-    data = _like_source(input, device, d)
-    return set_requires_grad(_wrap(empty_like_array(data, d.numpy_dtype)), requires_grad)
+    return set_requires_grad(_wrap(_like_array(input, device, d)), requires_grad)
 
 
 def _filled_like(input, value, dtype, device, requires_grad) -> Tensor:  # noqa: A002
     d = input.dtype if dtype is None else dtypes.as_dtype(dtype)
-    array = empty_like_array(_like_source(input, device, d), d.numpy_dtype)
+    array = _like_array(input, device, d)
     array.fill(value if value.__class__ is int and value in (0, 1) else checked_scalar(value, d))
     return set_requires_grad(_wrap(array), requires_grad)
 
 
-def _like_source(input, device, d):  # noqa: A002
-    """The array whose shape and memory order a ``*_like`` result copies — on the requested device.
-
-    ``*_like`` keeps ``input``'s device unless ``device=`` says otherwise; then only the shape
-    and layout matter, so an empty array of the same layout on the target device stands in.
-    """
+def _like_array(input, device, d):  # noqa: A002
+    """Uninitialised memory of dtype ``d`` shaped and laid out like ``input`` — on ``input``'s device unless
+    ``device=`` names another (then it is made there directly, in the same memory order)."""
     data = input._data
     target = input.device if device is None else as_device(device)
     xp = _module_on(target, d)
     if target is input.device:
-        return data
-    return empty_strided(data.shape, preserve_format_strides(data.shape, element_strides(data)), data.dtype, xp)
+        return empty_like_array(data, d.numpy_dtype)
+    return empty_strided(data.shape, preserve_format_strides(data.shape, element_strides(data)), d.numpy_dtype, xp)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002

@@ -45,10 +45,9 @@ from . import dtypes
 from .backend import array_module, to_device, to_host
 from .copy_ops import check_dtype_on_device
 from .creation import (
-    _like_source,
+    _like_array,
     checked_scalar,
     dtype_or_default,
-    empty_like_array,
     int_arg,
     new_tensor,
     number_arg,
@@ -257,7 +256,7 @@ def _float_dtype(dtype, kernel: str) -> dtypes.dtype:
 
 def _like(input, d: dtypes.dtype, values: np.ndarray, requires_grad: bool, target) -> Tensor:  # noqa: A002
     """``values`` (row-major, on the host) placed in memory on ``target`` laid out like ``input``."""
-    out = empty_like_array(_like_source(input, target, d), d.numpy_dtype)
+    out = _like_array(input, target, d)
     out[...] = _placed(values.reshape(out.shape), target)
     return set_requires_grad(_wrap(out), requires_grad)
 
