@@ -46,7 +46,7 @@ def gpu_time(fn, sync, *, blocks=7, min_block=0.05) -> float:
         if time.perf_counter() - start >= min_block / 4:
             break
         number *= 2
-    number = max(1, int(number * min_block / max(time.perf_counter() - start, 1e-9) * 1.0))
+    number = max(1, int(number * min_block / max(time.perf_counter() - start, 1e-9)))
     times = []
     for _ in range(blocks):
         sync()

@@ -175,9 +175,8 @@ class Tensor:
         ``force=True`` does that copy for you (and detaches), as in torch.
         """
         if self.device is not CPU:
-            if force:
-                return to_host(self._data).astype(np.float32) if self.dtype is dtypes.bfloat16 else \
-                    to_host(self._data)
+            if force:  # (no bfloat16 case: bfloat16 never lives on a GPU, see copy_ops.check_dtype_on_device)
+                return to_host(self._data)
             raise TypeError(
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy the tensor to "
                 "host memory first."
