@@ -236,6 +236,33 @@ def test_special_values():
         check_op(lambda: tl.isclose(x, x, equal_nan=True), lambda: torch.isclose(tx, tx, equal_nan=True))  # noqa: B023
 
 
+# where floor(a / b) is not a // b (a / b rounds, or is not finite): CuPy's kernels compute it that way
+EDGE_DIVIDENDS = [np.inf, -np.inf, -1.0, 1.0, 0.5, -0.5, 1.0, 1e10, 3.0, -3.0, 0.0, -0.0, 7.0, np.nan]
+EDGE_DIVISORS = [2.0, 3.0, np.inf, np.inf, -np.inf, -np.inf, 0.1, 3.0, 0.0, 0.0, -2.0, 5.0, -0.0, 1.0]
+
+
+def test_floor_division_and_remainder_at_the_edges():
+    """inf // 2 is nan, -1 // inf is -1, 1 // 0.1 is 9, 1 % inf is 1, float32 1e10 % 3 is 1: torch's answers."""
+    for pair in FLOAT_PAIRS:
+        x, tx = pair_from_numpy(np.array(EDGE_DIVIDENDS), pair)
+        y, ty = pair_from_numpy(np.array(EDGE_DIVISORS), pair)
+        for name in ["//", "%", "div(floor)", "remainder", "fmod"]:
+            check_op(lambda: BINARY[name][0](x, y), lambda: BINARY[name][1](tx, ty))  # noqa: B023
+        for number in [np.inf, -np.inf, 0.1, 3.0, 1e10]:
+            for name in ["//", "%"]:
+                check_op(lambda: BINARY[name][0](x, number), lambda: BINARY[name][1](tx, number))  # noqa: B023
+                check_op(lambda: BINARY[name][0](number, y), lambda: BINARY[name][1](number, ty))  # noqa: B023
+
+
+def test_integer_fmod_is_exact_beyond_float_precision():
+    """int64 values past 2**53 have no exact double: fmod must not go through one (CuPy's integer fmod does)."""
+    x, tx = pair_from_numpy(np.array([2**60 + 1, -(2**60 + 1), 2**62 + 3, 7]))
+    y, ty = pair_from_numpy(np.array([7, 7, -5, -3]))
+    check_op(lambda: tl.fmod(x, y), lambda: torch.fmod(tx, ty))
+    check_op(lambda: tl.fmod(x, 7), lambda: torch.fmod(tx, 7))
+    check_op(lambda: x % y, lambda: tx % ty)
+
+
 # ====================================================================== clamp with tensor bounds
 @FEW
 @given(data=st.data())

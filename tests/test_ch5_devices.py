@@ -322,3 +322,73 @@ def test_ch5_real_gpu_matmul_matches_torch():
     ours = (a.cuda() @ b.cuda()).cpu().numpy()
     theirs = (torch.from_numpy(a.numpy()) @ torch.from_numpy(b.numpy())).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+# ---------------------------------------------------------------------- CuPy's own kernels at the edges
+# (what CuPy's kernel returns, from its source, cited in backend.py; NumPy's and torch's answer differ)
+CUPY_EDGES = [
+    ("floor_divide", np.inf, 2.0, np.float32, np.inf),  # floor(inf / 2); torch: nan
+    ("floor_divide", -1.0, np.inf, np.float64, -0.0),  # floor(-0.0); torch: -1
+    ("floor_divide", 1.0, 0.1, np.float64, 10.0),  # 1 / 0.1 rounds to 10; torch: 9
+    ("remainder", 1.0, np.inf, np.float32, np.nan),  # 1 - 0 * inf; torch: 1
+    ("remainder", -1.0, np.inf, np.float16, np.nan),  # torch: inf
+    ("fmod", 2**60 + 1, 7, np.int64, 1),  # computed in double, where 2**60 + 1 is 2**60; torch: 2
+]
+
+
+@pytest.mark.parametrize("name, a, b, dtype, cupy_gives", CUPY_EDGES,
+                         ids=[f"{e[0]}({e[1]}, {e[2]})" for e in CUPY_EDGES])
+def test_ch5_simulated_gpu_computes_as_cupy_does(name, a, b, dtype, cupy_gives):
+    """The simulated GPU answers as CuPy's kernels do where they are not NumPy's, so code that leans on
+    NumPy's answer fails in CI, not on a GPU; on a machine with one, CuPy itself is asked too."""
+    xp = backend.simulated
+    x, y = xp.asarray(np.array([a], dtype)), xp.asarray(np.array([b], dtype))
+    results = [getattr(xp, name)(x, y)]
+    if name != "fmod":  # the operators take the same kernel
+        results.append(x // y if name == "floor_divide" else x % y)
+    if REAL_GPU:
+        import cupy
+
+        results.append(getattr(cupy, name)(cupy.asarray(np.array([a], dtype)), cupy.asarray(np.array([b], dtype))))
+    expected = np.array([cupy_gives], dtype)
+    for result in results:
+        host = backend.to_host(result)
+        assert host.dtype == expected.dtype
+        np.testing.assert_array_equal(host, expected)
+        assert np.isnan(host) or np.signbit(host) == np.signbit(expected)  # -0.0 is not 0.0 here
+    assert type(results[0]) is backend.SimulatedCudaArray  # device memory, as CuPy gives
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning:tinygrad_lessons.math_ops")  # 0 / 0: see test_ch3_math_ops
+def test_ch5_floor_division_and_remainder_match_torch_on_the_gpu(cuda):
+    """The library computes torch's // and % itself, so a GPU gives torch's answer, not its array library's."""
+    a = [np.inf, -np.inf, -1.0, 1.0, 0.5, 1.0, 1e10, 0.0, -3.0]
+    b = [2.0, 3.0, np.inf, np.inf, -np.inf, 0.1, 3.0, 0.0, 2.0]
+    for dtype, torch_dtype in [(tl.float16, torch.float16), (tl.float32, torch.float32), (tl.float64, torch.float64)]:
+        x, y = tl.tensor(a, dtype=dtype, device=cuda), tl.tensor(b, dtype=dtype, device=cuda)
+        tx, ty = torch.tensor(a, dtype=torch_dtype), torch.tensor(b, dtype=torch_dtype)
+        for ours, theirs in [(x // y, tx // ty), (x % y, tx % ty), (1e10 % x, 1e10 % tx), (x % 3.0, tx % 3.0),
+                             (x.div(y, rounding_mode="floor"), tx.div(ty, rounding_mode="floor"))]:
+            assert on_gpu_memory(ours)
+            np.testing.assert_allclose(ours.cpu().double().numpy(), theirs.double().numpy(), rtol=1e-3, equal_nan=True)
+    big, tbig = tl.tensor([2**60 + 1, -(2**60 + 1)], device=cuda), torch.tensor([2**60 + 1, -(2**60 + 1)])
+    assert tl.fmod(big, 7).tolist() == torch.fmod(tbig, 7).tolist() == [2, -2]
+
+
+# CuPy's documented float -> integer casts (docs.cupy.dev, user_guide/difference.html): CUDA saturates, where
+# NumPy on x86 gives the type's minimum (C++ leaves the cast undefined); torch's CPU answer is NumPy's
+CUDA_CASTS = [(np.inf, np.float32, np.int32, 2**31 - 1), (-1.0, np.float32, np.uint32, 0),
+              (2.5, np.float32, np.int32, 2), (-2.5, np.float64, np.int64, -2)]
+
+
+@pytest.mark.parametrize("value, source, target, cuda_gives", CUDA_CASTS)
+def test_ch5_simulated_gpu_casts_floats_to_integers_as_cuda_does(value, source, target, cuda_gives):
+    x = backend.simulated.asarray(np.array([value], source))
+    results = [x.astype(target)]
+    if REAL_GPU:
+        import cupy
+
+        results.append(cupy.asarray(np.array([value], source)).astype(target))
+    assert type(results[0]) is backend.SimulatedCudaArray
+    for result in results:
+        assert backend.to_host(result).tolist() == [cuda_gives] and result.dtype == target

@@ -99,6 +99,22 @@ class SimulatedCudaArray(np.ndarray):
         """A host (NumPy) copy, as ``cupy.ndarray.get()`` gives."""
         return np.array(self.view(np.ndarray))
 
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        """``ndarray.astype``, with CUDA's answer for floats out of a 32/64-bit integer type's range.
+
+        C++ leaves that cast undefined; NumPy on x86 gives the type's minimum (inf -> -2**31),
+        CUDA saturates (inf -> 2**31 - 1, -1.0 -> 0 for uint32): CuPy's documented difference
+        (docs.cupy.dev, user_guide/difference.html, "Cast behavior from float to integer").
+        NaN and the 8/16-bit types, which it does not document, keep NumPy's answer.
+        """
+        with np.errstate(invalid="ignore", over="ignore"):  # CuPy never warns
+            result = np.ndarray.astype(self, dtype, order=order, casting=casting, subok=subok, copy=copy)
+        if self.dtype.kind == "f" and result.dtype.kind in "iu" and result.dtype.itemsize >= 4 and result.size:
+            info, values = np.iinfo(result.dtype), np.asarray(self, np.float64)
+            np.copyto(result, info.max, where=values >= float(info.max) + 1)
+            np.copyto(result, info.min, where=values <= float(info.min) - 1)
+        return result
+
 
 def _on_sim(array):
     return array.view(SimulatedCudaArray) if isinstance(array, np.ndarray) else np.asarray(array).view(
@@ -189,6 +205,59 @@ for _name in ("empty", "zeros", "ones", "full", "arange", "linspace", "eye", "ar
 simulated.asarray = _sim_asarray
 simulated.asnumpy = _sim_asnumpy
 simulated.ndarray = SimulatedCudaArray
+
+
+# ---------------------------------------------------------------------- CuPy's kernels, where they are not NumPy's
+# The simulated GPU computes with NumPy, but a real one runs CuPy's CUDA kernels, and a few of those
+# answer differently at the edges (inf, nan, rounding). Where CuPy's source says what its kernel does,
+# the simulated GPU does the same, so that code leaning on NumPy's edge results fails in CI, not on a GPU.
+def _cupy_kernel(numpy_ufunc, float_formula=None, int_formula=None):
+    """``numpy_ufunc`` (its dtypes, broadcasting and ``out=``), with CuPy's formula for float (and
+    integer) results written over NumPy's answer. Operands are first converted to the result dtype,
+    as CuPy's kernel reads them; float16 kernels compute in float32 (CuPy's ``float16`` class)."""
+    def kernel(x1, x2, /, out=None, **kwargs):
+        result = np.asanyarray(numpy_ufunc(x1, x2, out=out, **kwargs))
+        formula = float_formula if result.dtype.kind == "f" else int_formula if result.dtype.kind in "iu" else None
+        if formula is not None:
+            compute = np.float32 if result.dtype == np.float16 else result.dtype
+            a, b = (np.asarray(x, result.dtype).astype(compute) for x in (x1, x2))
+            np.copyto(result, formula(a, b), casting="unsafe")
+        return result
+
+    kernel.__name__ = numpy_ufunc.__name__
+    kernel.__doc__ = f"``cupy.{numpy_ufunc.__name__}`` on the simulated GPU (see ``_cupy_kernel``)."
+    return _sim_function(kernel)
+
+
+# cupy/_core/include/cupy/carray.cuh (``_floor_divide``) and cupy/_core/_routines_math.pyx (``_remainder``):
+# for floats, floor(x / y) and x - floor(x / y) * y. NumPy (and Python, and torch) take the exact fmod
+# off first, so CuPy differs where x / y rounds or is not finite: inf // 2 is inf (NumPy: nan), -1 // inf
+# is -0.0 (NumPy: -1), 1 % inf is nan (NumPy: 1), float32 1e10 % 3 is not 1; cupy/cupy#7737, #8807. (CUDA may
+# fuse x - q * y into one fma, so rounded cases can differ in their last bits here: still not NumPy's answer.)
+simulated.floor_divide = _cupy_kernel(np.floor_divide, lambda a, b: np.floor(a / b))
+simulated.remainder = simulated.mod = _cupy_kernel(np.remainder, lambda a, b: a - np.floor(a / b) * b)
+# cupy/_math/arithmetic.py (``fmod``): integers go through double, ``fmod((double)x, (double)y)`` (0 for
+# y == 0), so int64 values beyond 2**53 lose their last bits: fmod(2**60 + 1, 7) is 1, not 2.
+simulated.fmod = _cupy_kernel(np.fmod, int_formula=lambda a, b: np.where(
+    b == 0, 0, np.fmod(a.astype(np.float64), b.astype(np.float64))))
+
+
+def _cupy_operator(name, reflected=False, inplace=False):
+    """``a // b``, ``a % b`` (and reflected, in-place) on simulated GPU arrays: CuPy's kernel, as above."""
+    def operator(self, other):
+        if not isinstance(other, (np.ndarray, np.generic, int, float, complex)):
+            return NotImplemented  # e.g. a tensor: its own reflected operator decides
+        kernel = getattr(simulated, name)
+        if inplace:
+            return kernel(self, other, out=self)
+        return kernel(other, self) if reflected else kernel(self, other)
+    return operator
+
+
+for _name, _kernel_name in (("floordiv", "floor_divide"), ("mod", "remainder")):
+    setattr(SimulatedCudaArray, f"__{_name}__", _cupy_operator(_kernel_name))
+    setattr(SimulatedCudaArray, f"__r{_name}__", _cupy_operator(_kernel_name, reflected=True))
+    setattr(SimulatedCudaArray, f"__i{_name}__", _cupy_operator(_kernel_name, inplace=True))
 
 
 # ---------------------------------------------------------------------- dispatch

@@ -534,7 +534,7 @@ class Remainder(Function):
             ctx.save_for_backward(a, b)  # for b's gradient (remainder() drops them when b needs none)
         if np_dtype.kind in "iu":
             _check_nonzero_divisor(b)
-        return _elementwise(np.remainder, (a, b), np_dtype)
+        return _elementwise(np.remainder if np_dtype.kind in "iu" else _float_remainder, (a, b), np_dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -555,7 +555,7 @@ class Fmod(Function):
             ctx.save_for_backward(a, b)  # for b's gradient (fmod() drops them when b needs none)
         if np_dtype.kind in "iu":
             _check_nonzero_divisor(b)
-        return _elementwise(np.fmod, (a, b), np_dtype)
+        return _elementwise(_int_fmod if np_dtype.kind in "iu" else np.fmod, (a, b), np_dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -755,7 +755,63 @@ def _float_trunc_divide(a, b, out=None):
     return xp.trunc(xp.true_divide(a, b, out=out), out=out)
 
 
-_FLOAT_DIVIDE = {None: np.true_divide, "trunc": _float_trunc_divide, "floor": np.floor_divide}
+# torch's float // and % are written out below with each array library's basic functions (fmod, floor,
+# where...), which give the same answers everywhere. The libraries' own floor_divide and remainder do not:
+# CuPy's are floor(a / b) and a - floor(a / b) * b (its cupy/_core/include/cupy/carray.cuh and
+# _routines_math.pyx), NumPy's are torch's. One code path for both devices, one answer: torch's.
+def _wrong_sign(mod, b):
+    """Where a nonzero remainder ``mod`` (from ``fmod``: the sign of the dividend) has not the sign of ``b``,
+    as Python's ``%`` wants it; there it is one ``b`` off."""
+    return (mod != 0) & ((mod < 0) != (b < 0))
+
+
+def _float_floor_divide(a, b, out=None):
+    """``a // b`` for floats as torch computes it (c10's ``div_floor_floating``; NumPy and Python agree).
+
+    Not ``floor(a / b)``: ``a / b`` is rounded *before* it is floored, which would make ``1 // 0.1``
+    10 (1 / 0.1 rounds to 10.0, yet the float 0.1 is a little more than a tenth: only 9 fit in 1) and
+    ``inf // 2`` inf (torch: nan).
+    Instead the exact remainder ``fmod(a, b)`` is taken off first: ``(a - mod) / b`` is then a whole
+    number up to one rounding, so it is rounded to the nearest one. A zero result has the sign of
+    ``a / b``; division by zero gives ``a / b`` itself (±inf, or nan for ``0 / 0``).
+    """
+    xp = _module(a, b) if out is None else array_module(out)
+    exact = xp.true_divide(a, b)
+    mod = xp.fmod(a, b)
+    quotient = xp.true_divide(a - mod, b) - _wrong_sign(mod, b)  # where Python's remainder is mod + b: one less
+    result = xp.floor(quotient)
+    result = result + ((quotient - result) > 0.5)  # whole up to rounding: the nearest whole number
+    result = xp.where(quotient == 0, xp.copysign(0, exact), result)
+    result = xp.where(b == 0, exact, result)
+    if out is None:
+        return result
+    xp.copyto(out, result)
+    return out
+
+
+def _float_remainder(a, b, out):
+    """``a % b`` for floats as torch computes it: C's ``fmod`` (exact, with the sign of ``a``), plus ``b``
+    where Python's rule wants the sign of ``b``. (``a - floor(a / b) * b``, CuPy's kernel, is nan for
+    ``1 % inf`` where torch says 1, and loses float32 ``1e10 % 3``, as ``1e10 / 3`` rounds.)"""
+    xp = array_module(out)
+    mod = xp.fmod(a, b, out=out)
+    xp.copyto(mod, mod + b, where=_wrong_sign(mod, b))
+    return mod
+
+
+def _int_fmod(a, b, out):
+    """C's ``%`` for integers (the sign of ``a``), from Python's exact remainder (the sign of ``b``).
+
+    CuPy's integer fmod computes in double (cupy/_math/arithmetic.py), which drops the low bits of
+    int64 values beyond 2**53; integer remainder is exact everywhere. (Divisors are nonzero here.)
+    """
+    xp = array_module(out)
+    mod = xp.remainder(a, b, out=out)
+    xp.copyto(mod, mod - b, where=(mod != 0) & ((a < 0) != (b < 0)))
+    return mod
+
+
+_FLOAT_DIVIDE = {None: np.true_divide, "trunc": _float_trunc_divide, "floor": _float_floor_divide}
 
 
 def _in_float32(fn):
