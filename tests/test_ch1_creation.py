@@ -220,6 +220,76 @@ def test_tensor_of_negative_stride_array_is_torch_error():
     assert_same_error(lambda: tl.tensor(np.ones(2, object)), lambda: torch.tensor(np.ones(2, object)))
 
 
+# ---------------------------------------------------------------------- ragged data: torch's first error
+def same_result_or_error(make):
+    """``make(lib)`` gives torch's tensor, or raises torch's error with torch's exact message."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            theirs = make(torch)
+        except Exception:  # noqa: BLE001 - ours must raise the same
+            assert_same_error(lambda: make(tl), lambda: make(torch), match_message=True)
+            return
+        check(make(tl), theirs)
+
+
+@pytest.mark.parametrize("make", [
+    # a short row: the dim named is where the walk meets it, depth first (the whole of data[0] before data[1])
+    lambda lib: lib.tensor([[1, 2], [3]]),
+    lambda lib: lib.tensor([[[1], [2]], [[3]]]),
+    lambda lib: lib.tensor([[[1, 2], [3]], [[4, 5]]]),  # dim 2 inside data[0], before the short data[1]
+    lambda lib: lib.tensor([[[1, 2], [3, 4]], [[5, 6]]]),
+    lambda lib: lib.tensor([[[[1]], [[2, 3]]], [[[4]]]]),
+    lambda lib: lib.tensor([[1], [2, 3], [4, 5, 6]]),
+    lambda lib: lib.tensor([[1, 2], [3, 4], []]),
+    lambda lib: lib.tensor([[[1, 2], [3]], [[4, 5]]], dtype=lib.float32),
+    # a number where a list belongs, a list where a number belongs
+    lambda lib: lib.tensor([1, [2]]),
+    lambda lib: lib.tensor([1.5, [2]]),
+    lambda lib: lib.tensor([True, [2]]),
+    lambda lib: lib.tensor([1, [2]], dtype=lib.bool),
+    lambda lib: lib.tensor([1, [2]], dtype=lib.float16),
+    lambda lib: lib.tensor([1, (2,)]),
+    lambda lib: lib.tensor([[1], 2]),
+    lambda lib: lib.tensor([[1], 2.5]),
+    lambda lib: lib.tensor([[1, [2]], [3]]),  # the list inside data[0] comes before the short data[1]
+    lambda lib: lib.tensor([[1, 2], [3, [4]]]),
+    lambda lib: lib.tensor([[[1, 2], 3], [[4, 5], [6]]]),
+    # the numbers are converted as the walk reaches them: an overflow before a short row is reported first
+    lambda lib: lib.tensor([[300], [1, 2]], dtype=lib.uint8),
+    lambda lib: lib.tensor([[300, [1]]], dtype=lib.uint8),
+    lambda lib: lib.tensor([[2**70], [1, 2]]),
+    lambda lib: lib.tensor([[1], [1, 2]], dtype=lib.uint8),
+    lambda lib: lib.tensor([False, 0.25, -1], dtype=lib.uint8),  # each number on its own: -1 wraps to 255
+    # arrays and tensors where a number belongs are asked for __index__ / __float__, as torch asks them
+    lambda lib: lib.tensor([1, np.array([2])]),
+    lambda lib: lib.tensor([1.5, np.array([2.5])]),
+    lambda lib: lib.tensor([1, np.array(True)]),
+    lambda lib: lib.tensor([1, np.array(2)], dtype=lib.float32),
+    lambda lib: lib.tensor([1, lib.tensor([2, 3])]),
+    lambda lib: lib.tensor([1.0, lib.tensor([2.0, 3.0])]),
+    lambda lib: lib.tensor([lib.tensor([1, 2]), lib.tensor([3])]),
+    # ...and anything iterable where a row belongs (after the first row, which fixes the shape) is read as one
+    lambda lib: lib.tensor([[1, 2], lib.tensor([3, 4])]),
+    lambda lib: lib.tensor([[1, 2], lib.tensor([3])]),
+    lambda lib: lib.tensor([[1, 2], lib.tensor(3)]),
+    lambda lib: lib.tensor([[1, 2], np.array(3)]),
+    lambda lib: lib.tensor([[1, 2], "ab"], dtype=lib.float32),
+], ids=lambda f: "")
+def test_ragged_and_mixed_data_raise_torchs_first_error(make):
+    same_result_or_error(make)
+
+
+ragged = st.recursive(st.sampled_from([0, 1, -1, 300, 2.5, True, 2**70]), lambda rows: st.lists(rows, max_size=3),
+                      max_leaves=12)
+
+
+@given(ragged, st.sampled_from([None, "float32", "float16", "int64", "int8", "uint8", "bool"]))
+def test_ragged_data_errors_match_torch(data, dtype):
+    """Nested lists of any shape, regular or not: torch's values, or torch's error word for word."""
+    same_result_or_error(lambda lib: lib.tensor(data, dtype=None if dtype is None else getattr(lib, dtype)))
+
+
 def test_tensor_copies_and_keeps_requires_grad_leaf():
     t = tl.tensor([1.0, 2.0], requires_grad=True)
     assert t.requires_grad and t.is_leaf and t.grad_fn is None

@@ -184,6 +184,18 @@ def softmax_calls_functional(x, dim):
     return tl.nn.functional.softmax(x, dim)
 
 
+def softmax_top_level(x, dim):
+    return tl.softmax(x, dim)
+
+
+def softmax_method(x, dim):
+    return x.softmax(dim)
+
+
+def log_softmax_method_exp(x, dim):
+    return x.log_softmax(dim).exp()
+
+
 def softmax_via_log_softmax(x, dim):
     return tl.nn.functional.log_softmax(x, dim).exp()
 
@@ -194,6 +206,9 @@ def softmax_via_logsumexp(x, dim):
 
 @pytest.mark.parametrize(("fn", "hint"), [
     (softmax_calls_functional, "asks you to write softmax yourself; don't call tl.nn.functional.softmax"),
+    (softmax_top_level, "don't call tl.softmax"),
+    (softmax_method, "don't call Tensor.softmax"),
+    (log_softmax_method_exp, "don't call Tensor.log_softmax"),
     (softmax_via_log_softmax, "don't call tl.nn.functional.log_softmax"),
     (softmax_via_logsumexp, "don't call tl.logsumexp / Tensor.logsumexp"),
 ])

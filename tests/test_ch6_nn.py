@@ -947,3 +947,105 @@ def test_second_derivatives(name):
             assert o.grad is None or not o.grad._data.any()
         else:
             _assert_grad(o, t, tol=1e-4)
+
+
+# ====================================================================== tl.softmax / Tensor.softmax (torch.softmax)
+TOP_LEVEL_SOFTMAX = [
+    ("tl.softmax", lambda x, d: tl.softmax(x, d), lambda x, d: torch.softmax(x, d)),
+    ("tl.log_softmax", lambda x, d: tl.log_softmax(x, d), lambda x, d: torch.log_softmax(x, d)),
+    ("Tensor.softmax", lambda x, d: x.softmax(d), lambda x, d: x.softmax(d)),
+    ("Tensor.log_softmax", lambda x, d: x.log_softmax(dim=d), lambda x, d: x.log_softmax(dim=d)),
+]
+
+
+@pytest.mark.parametrize("name, ours_fn, torch_fn", TOP_LEVEL_SOFTMAX, ids=[c[0] for c in TOP_LEVEL_SOFTMAX])
+@given(pair=tensor_pairs(dtype_pairs=FLOAT_PAIRS), data=st.data())
+def test_top_level_softmax_forward_and_grad(name, ours_fn, torch_fn, pair, data):
+    """``torch.softmax(x, dim)`` and ``x.softmax(dim)``: F.softmax's values and gradient, and no warning."""
+    ours, theirs = _leaf(pair)
+    ndim = max(ours.ndim, 1)
+    dim = data.draw(st.integers(-ndim, ndim - 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = ours_fn(ours, dim), torch_fn(theirs, dim)
+    assert_matches(out[0].detach(), out[1].detach())
+    assert out[0].grad_fn.name() == out[1].grad_fn.name()
+    _backward_both(out)
+    _assert_grad(ours, theirs)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.softmax(x, 1, dtype=lib.float64),  # dtype=: computed (and returned) in float64
+    lambda lib, x: x.log_softmax(0, lib.float64),
+    lambda lib, x: lib.softmax(x.t(), 1),
+    lambda lib, x: lib.log_softmax(x, dim=-1),
+    lambda lib, x: lib.softmax(input=x, dim=0),
+    lambda lib, x: x.softmax(np.int64(1)),
+    lambda lib, x: x.softmax(lib.tensor(0)),  # a 0-d integer tensor is an int to torch
+], ids=lambda f: "")
+def test_top_level_softmax_arguments(call):
+    """Keyword arguments, dtype=, transposed input: torch's result and torch's gradient."""
+    ours, theirs = _leaf(_t([[1.0, 2.0, 0.5], [3.0, 5.0, -1.0]]))
+    out = call(tl, ours), call(torch, theirs)
+    assert_matches(out[0].detach(), out[1].detach())
+    _backward_both(out)
+    _assert_grad(ours, theirs)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.softmax(x),  # torch's top-level softmax has no implicit dim (F.softmax warns instead)
+    lambda lib, x: lib.log_softmax(x),
+    lambda lib, x: x.softmax(),
+    lambda lib, x: x.log_softmax(),
+    lambda lib, x: lib.softmax(x, None),
+    lambda lib, x: x.softmax(None),
+    lambda lib, x: lib.softmax(x, 1.0),
+    lambda lib, x: x.log_softmax(1.0),
+    lambda lib, x: lib.softmax(x, True),
+    lambda lib, x: lib.softmax(x, "a"),
+    lambda lib, x: x.softmax(lib.tensor(0.0)),
+    lambda lib, x: lib.softmax(x, 2),
+    lambda lib, x: x.log_softmax(-3),
+    lambda lib, x: lib.softmax(x.long(), 1),
+    lambda lib, x: x.long().log_softmax(0),
+    lambda lib, x: lib.softmax(x.bool(), 1),
+    lambda lib, x: lib.softmax(x, 1, lib.int64),
+    lambda lib, x: lib.softmax([1.0, 2.0], 0),
+    lambda lib, x: lib.log_softmax(3.0, 0),
+], ids=lambda f: "")
+def test_top_level_softmax_errors_match_torch(call):
+    assert_same_error(lambda: call(tl, tl.ones(2, 2)), lambda: call(torch, torch.ones(2, 2)), match_message=True)
+
+
+def test_top_level_softmax_second_derivative():
+    """The gradient is F.softmax's Function, so backward(create_graph=True) works through it too."""
+    o, t = _leaf(_t(_X))
+    g = np.random.default_rng(0).standard_normal(_X.shape).astype(np.float32)
+    (first_o,) = tl.autograd.grad(o.log_softmax(1) * tl.softmax(o, 0), [o], tl.tensor(g), create_graph=True)
+    (first_t,) = torch.autograd.grad(t.log_softmax(1) * torch.softmax(t, 0), [t], torch.tensor(g), create_graph=True)
+    (first_o ** 2).sum().backward()
+    (first_t ** 2).sum().backward()
+    _assert_grad(o, t, tol=1e-4)
+
+
+# ====================================================================== one_hot: a new row-major tensor
+@pytest.mark.parametrize("layout", [
+    lambda t: t.permute(2, 0, 1),
+    lambda t: t.transpose(0, 2),
+    lambda t: t[:, ::2, 1:],
+    lambda t: t[:, :1, :].expand(2, 3, 4),
+    lambda t: t[0].t(),
+    lambda t: t[0, :, ::3],
+    lambda t: t[1, 2, 3],
+    lambda t: t[:, :0].permute(2, 1, 0),
+], ids=["permuted", "transposed", "sliced", "expanded", "2-d transposed", "stepped", "0-d", "empty permuted"])
+@pytest.mark.parametrize("num_classes", [-1, 6])
+def test_one_hot_of_a_view_is_contiguous_as_in_torch(layout, num_classes):
+    """torch's one_hot is contiguous, shape ``input.shape + (num_classes,)``, whatever the input's layout."""
+    values = np.arange(24).reshape(2, 3, 4) % 5
+    ours, theirs = layout(tl.tensor(values)), layout(torch.tensor(values))
+    if ours.numel() == 0 and num_classes == -1:
+        num_classes = 5
+    out = F.one_hot(ours, num_classes)
+    assert_matches(out, TF.one_hot(theirs, num_classes))
+    assert out.is_contiguous() and out.stride() == TF.one_hot(theirs, num_classes).stride()

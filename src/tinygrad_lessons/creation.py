@@ -313,7 +313,12 @@ def _nested_shape(data) -> list:
 
 
 def _flatten(data, shape) -> list:
-    """All the scalars of nested data, row by row, checking every sequence against ``shape``."""
+    """All the scalars of nested data, row by row, checking every sequence against ``shape``.
+
+    It goes level by level (all of dim 1, then all of dim 2...), which is fast, but on
+    ragged data it can meet a *different* mistake first than torch does: see
+    ``_stored_in_torch_order``, which takes over when anything here fails.
+    """
     level = [data]
     for depth, length in enumerate(shape):
         next_level = []
@@ -332,20 +337,29 @@ def _number_leaf(value, d: dtypes.dtype):
 
     Integer and bool tensors take only Python numbers and things with ``__index__``
     (NumPy integers, integer tensors; NumPy bools for bool tensors): ``np.float32(1.5)``
-    or a float tensor is an error there.
+    or a float tensor is an error there. Any other object is asked what torch asks it,
+    ``__float__`` (or ``__index__``) for a float tensor and ``__index__`` for an integer
+    one, so an array or a list where a number belongs fails with the object's own words
+    (``only integer scalar arrays can be converted to a scalar index``).
     """
     if isinstance(value, Tensor):
+        if not d.is_floating_point and (value.numel() != 1 or value.dtype.is_floating_point):
+            raise TypeError("only integer tensors of a single element can be converted to an index")
         if value.numel() != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        if value.dtype.is_floating_point and not d.is_floating_point:
-            raise TypeError("only integer tensors of a single element can be converted to an index")
         return value.item()
     if d.is_floating_point:
         if isinstance(value, (numbers.Number, np.generic)):
             return value
+        if hasattr(type(value), "__float__"):
+            return value.__float__()
+        if hasattr(type(value), "__index__"):
+            return value.__index__()
         raise TypeError(f"must be real number, not {type_name(value)}")
-    if isinstance(value, (int, float)) or hasattr(type(value), "__index__"):
+    if isinstance(value, (int, float)) or (isinstance(value, np.generic) and hasattr(type(value), "__index__")):
         return value
+    if hasattr(type(value), "__index__"):
+        return value.__index__()
     if d is dtypes.bool and isinstance(value, np.bool_):
         return value
     raise TypeError(f"'{type_name(value)}' object cannot be interpreted as an integer")
@@ -386,15 +400,65 @@ def _scalars_to_array(values: list, d: dtypes.dtype) -> np.ndarray:
     return array.astype(d.numpy_dtype)
 
 
+def _as_sequence(obj):
+    """One level of nested data as torch's ``PySequence_Fast`` takes it: a list or tuple as
+    it is, any other iterable (a tensor, an array, a range...) as the list of its items."""
+    if obj.__class__ is list or obj.__class__ is tuple:
+        return obj
+    try:
+        items = iter(obj)
+    except TypeError:
+        raise TypeError("not a sequence") from None
+    return list(items)
+
+
+def _stored_in_torch_order(obj, shape, d: dtypes.dtype, dim: int = 0):
+    """The elements of ``obj`` converted one by one, walking the data as torch does.
+
+    torch's ``recursive_store`` goes depth first: the whole of ``data[0]`` (down to its
+    numbers) before ``data[1]``. So the first mistake *in that order* is the one it
+    reports: in ``[[[1, 2], [3]], [[4, 5]]]`` that is ``[3]`` ("expected sequence of
+    length 2 at dim 2 (got 1)"), not the short ``[[4, 5]]`` one level up, and in
+    ``[[300], [1, 2]]`` as uint8 it is the overflow of 300. Converting each number on
+    its own is torch's rule too (``-1`` wraps into uint8 even next to a float). Yields
+    arrays of numbers: a whole innermost row at once when it converts (the same values,
+    many times faster), else one number at a time, to find the number torch stops at.
+    """
+    if dim == len(shape):  # where the shape (read from the first elements) says a number belongs
+        yield _scalars_to_array([obj], d)
+        return
+    items = _as_sequence(obj)
+    if len(items) != shape[dim]:
+        raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(items)})")
+    if dim == len(shape) - 1:
+        try:
+            yield _scalars_to_array(list(items), d)
+            return
+        except (TypeError, ValueError, RuntimeError):
+            pass  # some number in this row is refused: go through them in order, below
+    for item in items:
+        yield from _stored_in_torch_order(item, shape, d, dim + 1)
+
+
 def _array_from_nested(data, d) -> np.ndarray:
-    """Nested sequences of numbers -> an array, with torch's dtype and torch's errors."""
+    """Nested sequences of numbers -> an array, with torch's dtype and torch's errors.
+
+    Well-formed lists of numbers take the fast path (``_flatten``, then one conversion
+    of all the numbers). When that fails, the data is walked again the slow, faithful
+    way (``_stored_in_torch_order``), so that the error raised is the one torch meets
+    first, and data that only torch's element-by-element walk accepts (a tensor as a
+    row, an int that wraps around) still gives torch's result.
+    """
     shape = _nested_shape(data)
     if d is None:
         d = infer_dtype(data)
     if 0 in shape:  # torch never looks past an empty dimension
         return fresh_array(tuple(shape), d.numpy_dtype)
-    values = _flatten(data, shape)
-    return _scalars_to_array(values, d).reshape(shape)
+    try:
+        return _scalars_to_array(_flatten(data, shape), d).reshape(shape)
+    except (TypeError, ValueError, RuntimeError):
+        pass  # raised again below, outside this handler, in torch's order
+    return np.concatenate(list(_stored_in_torch_order(data, shape, d))).reshape(shape)
 
 
 def _check_numpy_array(array: np.ndarray) -> None:

@@ -53,7 +53,8 @@ from .tensor import Tensor, _wrap
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
     "remainder", "fmod", "pow", "neg", "negative", "positive", "abs", "absolute", "sqrt", "rsqrt", "exp",
-    "log", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "square",
+    "log", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "softmax",
+    "log_softmax", "square",
     "reciprocal", "sign", "floor", "ceil", "round", "trunc", "clamp", "clip", "maximum", "minimum",
     "isnan", "isinf", "isfinite", "allclose", "isclose", "equal", "eq", "ne", "lt", "le", "gt", "ge",
     "logical_and", "logical_or", "logical_xor", "logical_not",
@@ -1543,6 +1544,42 @@ def relu(input):  # noqa: A002 - torch's name
         raise RuntimeError("Boolean inputs not supported for relu")
     out = _plain_unary(_relu, input)
     return out if out is not None else Relu.apply(input)
+
+
+def checked_softmax(name: str, input, dim, dtype, dim_position: int):  # noqa: A002 - torch's name
+    """``torch.softmax`` and ``Tensor.softmax`` (``name`` may be ``"log_softmax"``): torch's
+    argument checks, then the one implementation, ``nn.functional``'s.
+
+    These differ from ``F.softmax`` in one way: ``dim`` is required. ``F.softmax(x)`` still
+    guesses a dimension (with a deprecation warning); ``torch.softmax(x)`` is a TypeError,
+    and so it is here. The math and the gradient are ``nn.functional``'s ``Softmax`` and
+    ``LogSoftmax`` Functions. ``dim_position`` is where ``dim`` sits in torch's message:
+    2 for ``softmax(input, dim)``, 1 for ``input.softmax(dim)``.
+    """
+    from .creation import int_arg
+    from .nn import functional  # nn is built on this module, so it is imported when first needed
+
+    _require_tensor(input, name)
+    if dim is ...:  # the default only marks "not given": torch has no default dimension here
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+    return getattr(functional, name)(input, int_arg(dim, name, "dim", dim_position), dtype=dtype)
+
+
+def softmax(input, dim=..., dtype=None):  # noqa: A002 - torch's name
+    """Probabilities along ``dim`` (required): ``exp(x) / sum(exp(x))``, non-negative, summing to 1.
+
+    ``dtype=`` computes in that dtype (so an integer tensor can be given ``dtype=tl.float32``).
+    The work is ``nn.functional.softmax``'s; see ``checked_softmax``.
+    """
+    return checked_softmax("softmax", input, dim, dtype, 2)
+
+
+def log_softmax(input, dim=..., dtype=None):  # noqa: A002 - torch's name
+    """Log-probabilities along ``dim`` (required): ``x - max - log(sum(exp(x - max)))``, never ``log(0)``.
+
+    The work is ``nn.functional.log_softmax``'s; see ``checked_softmax``.
+    """
+    return checked_softmax("log_softmax", input, dim, dtype, 2)
 
 
 def square(input):  # noqa: A002 - torch's name

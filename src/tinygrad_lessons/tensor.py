@@ -413,6 +413,19 @@ class Tensor:
         """The GPU index of a CUDA tensor; -1 for a CPU tensor (torch's convention)."""
         return -1 if self.device.type == "cpu" else self.device.index
 
+    # ------------------------------------------------------------------ softmax (the math: nn.functional)
+    def softmax(self, dim=..., dtype=None) -> Tensor:
+        """Probabilities along ``dim`` (required, unlike ``F.softmax``): ``tl.softmax(self, dim)``."""
+        from .math_ops import checked_softmax
+
+        return checked_softmax("softmax", self, dim, dtype, 1)
+
+    def log_softmax(self, dim=..., dtype=None) -> Tensor:
+        """Log-probabilities along ``dim`` (required, unlike ``F.log_softmax``): ``tl.log_softmax(self, dim)``."""
+        from .math_ops import checked_softmax
+
+        return checked_softmax("log_softmax", self, dim, dtype, 1)
+
     # ------------------------------------------------------------------ new_* factories
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         from .creation import tensor

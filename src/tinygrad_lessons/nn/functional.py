@@ -864,5 +864,10 @@ def one_hot(tensor, num_classes=-1):
             raise RuntimeError("Class values must be non-negative.")
         if data.max() >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
-    return _wrap((data[..., None] == array_module(data).arange(num_classes)).astype(np.int64))
+    # ``data[..., None] == arange`` alone would be laid out like ``data`` (NumPy's ufuncs follow their input's
+    # memory order: a permuted input gives a permuted result); torch's one_hot is always a new row-major tensor
+    xp = array_module(data)
+    out = fresh_array(data.shape + (num_classes,), np.int64, xp)
+    xp.equal(data[..., None], xp.arange(num_classes), out=out)
+    return _wrap(out)
 

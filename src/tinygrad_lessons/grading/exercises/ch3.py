@@ -361,6 +361,8 @@ def _softmax_hints(log):
 
 
 _SOFTMAX_FORBID = [
+    "tinygrad_lessons.math_ops.softmax", "tinygrad_lessons.math_ops.log_softmax",
+    "tinygrad_lessons.tensor.Tensor.softmax", "tinygrad_lessons.tensor.Tensor.log_softmax",
     "tinygrad_lessons.nn.functional.softmax", "tinygrad_lessons.nn.functional.log_softmax",
     "tinygrad_lessons.nn.functional.Softmax", "tinygrad_lessons.nn.functional.LogSoftmax",
     "tinygrad_lessons.nn.functional._softmax_array", "tinygrad_lessons.reductions.logsumexp",

@@ -204,6 +204,8 @@ CROSS_ENTROPY = Exercise(
         "tinygrad_lessons.nn.functional.cross_entropy", "tinygrad_lessons.nn.functional.CrossEntropy",
         "tinygrad_lessons.nn.functional.nll_loss", "tinygrad_lessons.nn.functional.NllLoss",
         "tinygrad_lessons.nn.functional.log_softmax", "tinygrad_lessons.nn.functional.softmax",
+        "tinygrad_lessons.math_ops.softmax", "tinygrad_lessons.math_ops.log_softmax",
+        "tinygrad_lessons.tensor.Tensor.softmax", "tinygrad_lessons.tensor.Tensor.log_softmax",
         "tinygrad_lessons.nn.functional.LogSoftmax", "tinygrad_lessons.nn.functional.Softmax",
         "tinygrad_lessons.nn.functional._softmax_array", "tinygrad_lessons.reductions.logsumexp",
         "tinygrad_lessons.reductions.Logsumexp", "tinygrad_lessons.nn.CrossEntropyLoss.forward",
