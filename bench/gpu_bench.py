@@ -13,6 +13,11 @@ median of several blocks after a warm-up):
 * per-op overhead: ``a + b`` on two 10-element float32 tensors, µs per op — target <= 1.3x raw CuPy;
 * first use of an elementwise kernel in a fresh process (CuPy compiles it, or loads it from its
   cache): tinygrad_lessons' first ``a + b`` beside raw CuPy's.
+
+To explain the MLP figure it also prints the CPU time to *issue* one step (no waiting: if
+that is near the step time, the step is CPU-bound), the kernel launches and host reads per
+step counted on the simulated GPU (``--count`` prints only those, on any machine), and writes
+a cProfile of the step to ``bench/results/gpu_profile.txt``.
 """
 
 from __future__ import annotations
@@ -81,14 +86,19 @@ def make_library_step(lib, device, x, y, lr=0.01):
 
 
 def make_cupy_step(cp, x, y, lr=0.01):
-    """The same step by hand in CuPy: the floor for a library built on CuPy."""
-    rng = cp.random.default_rng(0)
+    """The same step by hand in CuPy: the floor for a library built on CuPy.
+
+    (``cp`` may also be the simulated GPU's module, to count this step's launches: ``--count``.)
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(0)
     params = []
     for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
         bound = 1 / n_in ** 0.5
-        params.append([rng.uniform(-bound, bound, (n_out, n_in), dtype=cp.float32),
-                       rng.uniform(-bound, bound, n_out, dtype=cp.float32)])
-    rows = cp.arange(BATCH)
+        params.append([cp.asarray(rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32)),
+                       cp.asarray(rng.uniform(-bound, bound, n_out).astype(np.float32))])
+    rows = cp.arange(len(y))
 
     def step():
         acts, pre = [x], []
@@ -115,6 +125,78 @@ def make_cupy_step(cp, x, y, lr=0.01):
     return step
 
 
+def issue_time(fn, sync, steps=5) -> float:
+    """Seconds of CPU per call of ``fn`` *without* waiting for the GPU: the Python and launch cost alone.
+
+    If this is close to the synchronized time, the step is CPU-bound: the GPU waits for the CPU,
+    and only less Python per step (or fewer launches) makes it faster.
+    """
+    fn()
+    sync()
+    best = float("inf")
+    for _ in range(7):
+        sync()
+        start = time.perf_counter()
+        for _ in range(steps):  # few enough that the GPU's launch queue never fills up and blocks
+            fn()
+        best = min(best, (time.perf_counter() - start) / steps)
+    sync()
+    return best
+
+
+def count_launches() -> dict:
+    """Kernel launches and host reads of one MLP step, tinygrad_lessons' and the hand-written one, counted on
+    the simulated GPU (no GPU needed): what the step's CPU cost on a real GPU mostly depends on."""
+    import numpy as np
+
+    import tinygrad_lessons as tl
+    from tinygrad_lessons import backend
+    from tinygrad_lessons.utils import device_work
+
+    was = backend.simulating()
+    backend.simulate_cuda(True)
+    try:
+        rng = np.random.default_rng(2)
+        x = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
+        y = rng.integers(0, SIZES[-1], BATCH)
+        steps = {"tinygrad_lessons": make_library_step(tl, "cuda", tl.tensor(x, device="cuda"),
+                                                       tl.tensor(y, device="cuda")),
+                 "cupy_by_hand": make_cupy_step(backend.simulated, backend.to_device(x, tl.device("cuda")),
+                                                backend.to_device(y, tl.device("cuda")))}
+        counts = {}
+        for name, step in steps.items():
+            step()
+            with device_work.count() as work:
+                step()
+            counts[name] = {"kernels": work.kernels, "host_reads": work.host_reads}
+        return counts
+    finally:
+        backend.simulate_cuda(was)
+
+
+def print_counts(counts: dict) -> None:
+    print("MLP step launches (simulated)  " + "   ".join(
+        f"{name} {c['kernels']} kernels, {c['host_reads']} host reads" for name, c in counts.items()))
+
+
+def profile_step(step, sync, path: Path, top: int = 15) -> None:
+    """Where tinygrad_lessons' Python time goes in one MLP step on the GPU: cProfile's top functions, to ``path``."""
+    import cProfile
+    import io
+    import pstats
+
+    sync()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(200):
+        step()
+    sync()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    path.write_text(out.getvalue())
+
+
 # ---------------------------------------------------------------------- first use of a kernel (fresh processes)
 FIRST_USE = {
     "cupy": "import cupy as cp, time; a = cp.ones(10, cp.float32); cp.cuda.Device().synchronize(); "
@@ -133,7 +215,13 @@ def first_use_seconds(which: str, cache_dir: str) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short timing loops (a smoke run, noisy)")
+    parser.add_argument("--count", action="store_true",
+                        help="only count the MLP step's kernel launches and host reads, on the simulated GPU "
+                             "(runs anywhere, no GPU needed)")
     args = parser.parse_args(argv)
+    if args.count:
+        print_counts(count_launches())
+        return 0
     import cupy as cp
     import torch
 
@@ -172,6 +260,12 @@ def main(argv=None) -> int:
            "tinygrad_lessons": gpu_time(tl_step, sync_cupy, blocks=blocks) * 1e3}
     mlp["ratio_vs_torch"] = mlp["tinygrad_lessons"] / mlp["torch"]
     results["mlp_step_ms"] = mlp
+    issue = {"torch": issue_time(torch_step, sync_torch) * 1e3,
+             "cupy_by_hand": issue_time(cupy_step, sync_cupy) * 1e3,
+             "tinygrad_lessons": issue_time(tl_step, sync_cupy) * 1e3}
+    results["mlp_step_cpu_issue_ms"] = issue
+    profile_path = Path(__file__).resolve().parent / "results" / "gpu_profile.txt"
+    profile_step(tl_step, sync_cupy, profile_path)
 
     # small-op overhead
     sa, sb = torch.ones(10, device="cuda"), torch.ones(10, device="cuda")
@@ -181,6 +275,12 @@ def main(argv=None) -> int:
              "cupy": gpu_time(lambda: ca + cb, sync_cupy, blocks=blocks) * 1e6,
              "tinygrad_lessons": gpu_time(lambda: ga + gb, sync_cupy, blocks=blocks) * 1e6}
     small["ratio_vs_cupy"] = small["tinygrad_lessons"] / small["cupy"]
+    # where tinygrad_lessons' extra time goes: CuPy's ufunc called by name, then that plus making the Tensor
+    from tinygrad_lessons.tensor import _wrap
+
+    anatomy = {"cupy.add(a, b)": gpu_time(lambda: cp.add(ca, cb), sync_cupy, blocks=blocks) * 1e6,
+               "_wrap(cupy.add(a, b))": gpu_time(lambda: _wrap(cp.add(ca, cb)), sync_cupy, blocks=blocks) * 1e6}
+    small["anatomy"] = anatomy
     results["add_10_us"] = small
 
     # first use of a kernel: cold (an empty CuPy kernel cache) and warm (the cache filled by the cold run)
@@ -199,8 +299,14 @@ def main(argv=None) -> int:
           f"tl {mlp['tinygrad_lessons']:7.3f}   tl/torch {mlp['ratio_vs_torch']:.2f}x  (target <= 1.2)")
     print(f"a + b (10 floats) µs        torch {small['torch']:7.2f}   cupy {small['cupy']:7.2f}   "
           f"tl {small['tinygrad_lessons']:7.2f}   tl/cupy {small['ratio_vs_cupy']:.2f}x  (target <= 1.3)")
+    print("a + b anatomy µs            " + "   ".join(f"{k} {v:.2f}" for k, v in anatomy.items()))
+    print(f"MLP step, CPU time to issue it (no wait) ms   torch {issue['torch']:.3f}   cupy {issue['cupy_by_hand']:.3f}"
+          f"   tl {issue['tinygrad_lessons']:.3f}   (close to the step time above: CPU-bound)")
     for which, t in first.items():
         print(f"first a + b in a fresh process, {which:16s} cold {t['cold_s']:.3f} s, warm cache {t['warm_s']:.3f} s")
+    results["mlp_step_launches"] = count_launches()
+    print_counts(results["mlp_step_launches"])
+    print(f"where tinygrad_lessons' MLP step spends its Python time: {profile_path}")
     path = save("gpu", results)
     print(f"wrote {path}")
     print(json.dumps(results))

@@ -121,8 +121,20 @@ def _on_sim(array):
         SimulatedCudaArray)
 
 
+#: set by ``utils.device_work.count()`` while it counts: ``call_hook(name, function, args, kwargs)`` runs each
+#: simulated-module function (and counts it as one launch, whatever NumPy does inside)
+call_hook = None
+
+
 def _sim_maker(numpy_function):
+    name = numpy_function.__name__
+
     def make(*args, **kwargs):
+        if call_hook is not None:
+            return call_hook(name, _make, args, kwargs)
+        return _make(*args, **kwargs)
+
+    def _make(*args, **kwargs):
         return _on_sim(numpy_function(*args, **kwargs))
 
     make.__name__ = numpy_function.__name__
@@ -140,7 +152,7 @@ def _sim_asarray(a, dtype=None, order=None):
 
 
 def _sim_asnumpy(a):
-    return np.array(a.view(np.ndarray)) if isinstance(a, SimulatedCudaArray) else np.asarray(a)
+    return a.get() if isinstance(a, SimulatedCudaArray) else np.asarray(a)
 
 
 class _SimulatedModule(types.ModuleType):
@@ -167,7 +179,14 @@ def _sim_function(function):
     plain arrays or scalars even for ``SimulatedCudaArray`` input. CuPy refuses host arrays as
     input, and so does this: a host array reaching ``xp.f`` is a slip a real GPU would reject.
     """
+    name = getattr(function, "__name__", "function")
+
     def call(*args, **kwargs):
+        if call_hook is not None:
+            return call_hook(name, _call, args, kwargs)
+        return _call(*args, **kwargs)
+
+    def _call(*args, **kwargs):
         with np.errstate(all="ignore"):  # CuPy never warns (overflow in a cast, 0/0...), nor does torch
             result = function(*args, **kwargs)
         marked = _mark(result)
@@ -176,7 +195,7 @@ def _sim_function(function):
                             "would refuse it too: move it with backend.to_device / xp.asarray first")
         return marked
 
-    call.__name__ = getattr(function, "__name__", "function")
+    call.__name__ = name
     call.__doc__ = function.__doc__
     return call
 
@@ -314,7 +333,7 @@ def to_host(array) -> np.ndarray:
     if kind is np.ndarray:
         return array
     if kind is SimulatedCudaArray:
-        return np.array(array.view(np.ndarray))
+        return array.get()
     if cupy is not None and kind is cupy.ndarray:
         return array.get()
     return np.asarray(array)

@@ -180,8 +180,14 @@ def _bad_value(array, low, high):
     """The first element of ``array`` outside ``[low, high)``, or None."""
     if array.size == 0:
         return None
-    if array.min() >= low and array.max() < high:
-        return None
+    xp = array_module(array)
+    if xp is np:
+        if array.min() >= low and array.max() < high:
+            return None
+    else:  # on a GPU, both ends in one read: each read waits for all the work queued before it
+        smallest, largest = xp.stack((array.min(), array.max())).tolist()
+        if smallest >= low and largest < high:
+            return None
     flat = array.reshape(-1)
     return int(flat[array_module(flat).flatnonzero((flat < low) | (flat >= high))[0]])
 

@@ -30,9 +30,9 @@ tensor operations so that it is recorded too and can be differentiated again.
 Every function runs on the device of its inputs: the array code asks ``xp =
 array_module(x)`` (NumPy for CPU tensors, CuPy for GPU ones) and computes with ``xp``.
 Dropout's random mask comes from the generator of the input's device (drawn on the
-host, copied over as booleans). The loss functions read one value back from the GPU
-per call: the range of the class targets, to raise torch's (CPU) errors for targets
-out of bounds instead of failing on the GPU.
+host, copied over as booleans). Nothing here reads a value back from a GPU, so a
+training step never makes the CPU wait for the GPU: class targets out of range give a
+NaN loss there (see ``_ClassIndices``), where the CPU raises torch's ``IndexError``.
 """
 
 from __future__ import annotations
@@ -78,13 +78,6 @@ def _array(value) -> np.ndarray:
     if value.__class__ is np.ndarray:
         return value
     return np.asarray(value) if isinstance(value, (np.generic, float, int)) else value
-
-
-def _host_ints(*values) -> list:
-    """0-d integer results as Python ints: one copy back from a GPU for all of them (each read waits for it)."""
-    if isinstance(values[0], np.generic):  # NumPy scalars, already on the host
-        return [int(v) for v in values]
-    return array_module(values[0]).stack(values).tolist()
 
 
 def _layout_like(result: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
@@ -368,8 +361,12 @@ class Linear(Function):
         if need_w:
             grad_w = _wrap((g2.T @ _rows(_upcast(x._data))).astype(dtype, copy=False))
         if need_b:
-            db = g2.sum(axis=0) if ctx.bias_shape == (out_features,) else _sum_to_shape(g, ctx.bias_shape)
-            grad_b = _wrap(array_module(db).array(db, dtype=dtype))  # a copy: db may be ``g`` itself (full-size bias)
+            if ctx.bias_shape == (out_features,):  # the usual bias: a fresh sum over the rows
+                db = g2.sum(axis=0).astype(dtype, copy=False)
+            else:  # a copy: db may be ``g`` itself (a full-size bias)
+                db = _sum_to_shape(g, ctx.bias_shape)
+                db = array_module(db).array(db, dtype=dtype)
+            grad_b = _wrap(db)
         return grad_x, grad_w, grad_b
 
 
@@ -584,21 +581,34 @@ def _check_weight_device(input, weight) -> None:  # noqa: A002 - torch's name
 
 
 class _ClassIndices:
-    """A class-index target flattened to one entry per row, with the ignored rows marked.
+    """A class-index target flattened to one entry per row, with the rows that do not count marked.
 
-    ``valid`` is ``None`` when no row is ignored (the common case, kept cheap). The
-    smallest and largest target are read back to the host (from a GPU: the one wait of
-    a loss call) to give torch's errors for classes out of range.
+    On the CPU the targets are checked at once, with torch's ``IndexError`` for a class
+    out of range; ``valid`` marks the rows that are not ``ignore_index`` (``None`` when
+    every row counts: the common case, kept cheap).
+
+    On a GPU that check would read the targets back, and every loss call would wait for
+    the GPU to finish all the work queued before it (chapter 5). So nothing is read:
+    ``row_factor`` holds, per row, 1 (counts), 0 (``ignore_index``) or NaN (class out of
+    range), found on the device with one lookup, and the losses and gradients are
+    multiplied by it. A bad target thus turns the loss into NaN instead of raising;
+    torch on CUDA cannot raise either: it stops at its next wait with "device-side
+    assert triggered". The number of rows that count stays on the device too.
     """
 
-    __slots__ = ("rows", "classes", "valid")
+    __slots__ = ("rows", "classes", "valid", "row_factor")
 
-    def __init__(self, target: np.ndarray, n_classes: int, ignore_index: int):
+    def __init__(self, target: np.ndarray, n_classes: int, ignore_index: int, dtype=_FLOAT32):
         xp = array_module(target)
         y = target.reshape(-1)
+        self.rows = _row_numbers(y)
+        self.valid = self.row_factor = None
+        if xp is not np:
+            self._mark_on_device(y, n_classes, ignore_index, dtype)
+            return
         valid = None
         if y.size:
-            low, high = _host_ints(y.min(), y.max())
+            low, high = int(y.min()), int(y.max())
             if low <= ignore_index <= high:
                 valid = y != ignore_index
             if low < 0 or high >= n_classes:
@@ -608,17 +618,44 @@ class _ClassIndices:
                 if bad.any():
                     raise IndexError(f"Target {int(y[bad][0])} is out of bounds.")
         if valid is not None:
-            y = xp.where(valid, y, 0)  # any class will do for an ignored row: its loss is zeroed
-        self.rows = xp.arange(y.size)
+            y = np.where(valid, y, 0)  # any class will do for an ignored row: its loss is zeroed
         self.classes = y.astype(np.intp, copy=False)
         self.valid = valid
 
-    def count(self) -> int:
+    def _mark_on_device(self, y, n_classes, ignore_index, dtype) -> None:
+        # clip the targets into [low, high]: every class and ignore_index keep their number, and
+        # everything else lands on a number that is neither -- then one lookup in a small table says
+        # per row: 1 (a class), 0 (ignored) or NaN (out of range)
+        xp = array_module(y)
+        low, high = _clip_range(n_classes, ignore_index)
+        if high - low <= _MAX_TABLE:
+            self.row_factor = _row_factor_table(y, n_classes, ignore_index, dtype)[xp.clip(y, low, high)]
+        else:  # an ignore_index far from the classes: the same answer from two comparisons
+            # (a table whose ignore_index, -2, never occurs once the targets are clipped to [-1, n_classes])
+            in_range = _row_factor_table(y, n_classes, -2, dtype)[xp.clip(y, -1, n_classes)]
+            self.row_factor = xp.where(y == ignore_index, dtype.type(0), in_range)
+        self.classes = xp.clip(y, 0, max(n_classes - 1, 0)).astype(np.intp, copy=False)  # safe to gather with
+
+    def count(self):
+        """How many rows count: an int, or on a GPU a 0-d device array (NaN if a target was out of range)."""
+        if self.row_factor is not None:
+            return self.row_factor.sum()
         return self.classes.size if self.valid is None else int(self.valid.sum())
 
-    def weight_total(self, weight: np.ndarray) -> float:
+    def weight_total(self, weight: np.ndarray):
+        """The summed class weights of the rows that count (a 0-d device array on a GPU)."""
         picked = weight[self.classes]
+        if self.row_factor is not None:
+            return (picked * self.row_factor).sum()
         return float(picked.sum() if self.valid is None else picked[self.valid].sum())
+
+    def zero_ignored(self, per_row: np.ndarray) -> np.ndarray:
+        """``per_row`` (one entry or one row per target) with the rows that do not count zeroed, in place."""
+        if self.valid is not None:
+            per_row[~self.valid] = 0
+        elif self.row_factor is not None:
+            per_row *= self.row_factor if per_row.ndim == 1 else self.row_factor[:, None]
+        return per_row
 
     def distribution(self, n_classes: int, dtype, weight=None, smoothing: float = 0.0) -> np.ndarray:
         """The per-row weighted target distribution ``q`` (one-hot, smoothed, weighted; 0 for ignored rows)."""
@@ -627,9 +664,56 @@ class _ClassIndices:
             q += (smoothing / n_classes) * (weight if weight is not None else 1.0)
         on_target = (1.0 - smoothing) * (weight[self.classes] if weight is not None else 1.0)
         q[self.rows, self.classes] += on_target
-        if self.valid is not None:
-            q[~self.valid] = 0
-        return q
+        return self.zero_ignored(q)
+
+
+_DEVICE_CONSTANTS: dict = {}  # small arrays made once per device: row numbers, row-factor tables
+
+
+def _device_constant(key, make):
+    """A small read-only array kept on its device, so that it is copied there once, not at every call."""
+    value = _DEVICE_CONSTANTS.get(key)
+    if value is None:
+        if len(_DEVICE_CONSTANTS) > 64:
+            _DEVICE_CONSTANTS.clear()
+        value = _DEVICE_CONSTANTS[key] = make()
+    return value
+
+
+def _row_numbers(y) -> np.ndarray:
+    """``arange(len(y))`` on ``y``'s device (to pick one entry per row): on a GPU made once per size."""
+    if y.__class__ is np.ndarray:
+        return np.arange(y.size)
+    from ..backend import device_of, to_device
+
+    device = device_of(y)
+    return _device_constant(("rows", device, y.size), lambda: to_device(np.arange(y.size), device))
+
+
+def _clip_range(n_classes: int, ignore_index: int) -> tuple:
+    """Bounds that keep every class and ``ignore_index`` and send anything else to a number of its own
+    (``low`` below both, ``high`` above both)."""
+    return min(ignore_index - 1, -1), max(n_classes, ignore_index + 1)
+
+
+_MAX_TABLE = 4096  # entries of a row-factor table (it spans the classes and ignore_index)
+
+
+def _row_factor_table(y, n_classes: int, ignore_index: int, dtype) -> np.ndarray:
+    """Indexed by a target clipped to ``_clip_range`` (negative numbers counting from the end):
+    1 for a class, 0 for ``ignore_index``, NaN for anything else."""
+    from ..backend import device_of, to_device
+
+    device = device_of(y)
+
+    def make():
+        low, high = _clip_range(n_classes, ignore_index)
+        table = np.full(high + 1 - low, np.nan, dtype)  # 0..high, then low..-1 from the end
+        table[:n_classes] = 1
+        table[ignore_index] = 0  # a class, or a negative index: counted from the end, as `clipped` is
+        return to_device(table, device)
+
+    return _device_constant(("row factor", device, n_classes, ignore_index, np.dtype(dtype).str), make)
 
 
 def _reduce_losses(losses: np.ndarray, reduction: str, denominator, out_shape, dtype) -> np.ndarray:
@@ -637,23 +721,52 @@ def _reduce_losses(losses: np.ndarray, reduction: str, denominator, out_shape, d
         return losses.reshape(out_shape).astype(dtype, copy=False)
     total = losses.sum()
     if reduction == "mean":
-        total = total / denominator if denominator else np.nan
+        if _on_device(denominator):
+            with np.errstate(invalid="ignore"):  # (only the simulated GPU would warn)
+                total = total / denominator  # 0 / 0 = NaN when every row is ignored, as torch gives
+        else:
+            total = total / denominator if denominator else np.nan
     return array_module(losses).asarray(total, dtype=dtype)
 
 
-def _loss_scale(grad: np.ndarray, reduction: str, denominator) -> np.ndarray:
+def _mean_denominator(indices, weight, reduction):
+    """What a mean divides by: the rows that count, or their summed class weights (None for other reductions:
+    on a GPU that sum would be one more launch for nothing)."""
+    if reduction != "mean":
+        return None
+    return indices.weight_total(weight) if weight is not None else indices.count()
+
+
+def _on_device(denominator) -> bool:
+    """True for a denominator that was counted on a GPU (a 0-d device array, see ``_ClassIndices``)."""
+    return array_module(denominator) is not np and hasattr(denominator, "ndim")
+
+
+def _nonzero_denominator(denominator, weighted: bool):
+    """A device denominator with 0 replaced by 1: when no row counts, every row's gradient is zeroed
+    afterwards, and ``0 * (g / 0)`` would be NaN instead of 0. (A count is 0 or at least 1: one
+    ``maximum`` does it, and keeps a NaN.)"""
+    xp = array_module(denominator)
+    return xp.where(denominator == 0, 1, denominator) if weighted else xp.maximum(denominator, 1)
+
+
+def _loss_scale(grad: np.ndarray, reduction: str, denominator, weighted: bool = False) -> np.ndarray:
     """How much each row's loss counts in the output: ``g / N`` for a mean, ``g`` per row for 'none'."""
     if reduction == "none":
         return grad.reshape(-1, 1)
     if reduction == "mean":
+        if _on_device(denominator):
+            return grad / _nonzero_denominator(denominator, weighted)
         return grad / denominator if denominator else grad * np.nan
     return grad
 
 
-def _loss_scale_tensor(grad: Tensor, reduction: str, denominator, ndim: int) -> Tensor:
+def _loss_scale_tensor(grad: Tensor, reduction: str, denominator, ndim: int, weighted: bool = False) -> Tensor:
     if reduction == "none":
         return grad.unsqueeze(1) if ndim > 1 else grad
     if reduction == "mean":
+        if _on_device(denominator):
+            return grad / _wrap(_nonzero_denominator(denominator, weighted).astype(grad._data.dtype))
         return grad / denominator if denominator else grad * float("nan")
     return grad
 
@@ -691,17 +804,15 @@ class CrossEntropy(Function):
             losses = -(q * (shifted - log_total).astype(compute, copy=False)).sum(axis=1)
             indices, denominator = None, n_rows
         else:
-            indices = _ClassIndices(target, n_classes, ignore_index)
+            indices = _ClassIndices(target, n_classes, ignore_index, x.dtype)
             if weight is None and not smoothing:  # the common case: no (rows, C) target array at all
                 q = None
-                losses = log_total[:, 0] - shifted[indices.rows, indices.classes]
-                if indices.valid is not None:
-                    losses *= indices.valid
-                denominator = indices.count()
+                losses = indices.zero_ignored(log_total[:, 0] - shifted[indices.rows, indices.classes])
+                denominator = _mean_denominator(indices, None, reduction)
             else:
                 q = indices.distribution(n_classes, x.dtype, weight, smoothing)
                 losses = -(q * (shifted - log_total)).sum(axis=1)
-                denominator = indices.weight_total(weight) if weight is not None else indices.count()
+                denominator = _mean_denominator(indices, weight, reduction)
         ctx.save_for_backward(logits, target)
         ctx.probs, ctx.q, ctx.indices, ctx.denominator = probs, q, indices, denominator
         ctx.reduction, ctx.weight, ctx.smoothing = reduction, weight, smoothing
@@ -714,19 +825,18 @@ class CrossEntropy(Function):
         need_logits, need_target = ctx.needs_input_grad[:2]
         if _graph_wanted():
             return _cross_entropy_backward_graph(ctx, grad, logits, target, need_logits, need_target)
-        scale = _loss_scale(_upcast(grad._data), ctx.reduction, ctx.denominator)
+        scale = _loss_scale(_upcast(grad._data), ctx.reduction, ctx.denominator, ctx.weight is not None)
         grad_logits = grad_target = None
         if need_logits:
             q, indices = ctx.q, ctx.indices
             if q is None:  # p - one_hot, scaled; ignored rows get no gradient
                 d = ctx.probs * scale
                 d[indices.rows, indices.classes] -= scale[:, 0] if scale.ndim else scale
-                if indices.valid is not None:
-                    d[~indices.valid] = 0
+                indices.zero_ignored(d)
             else:
                 d = (ctx.probs * q.sum(axis=1, keepdims=True) - q) * scale
-                if indices is not None and indices.valid is not None:
-                    d[~indices.valid] = 0  # (also when every row is ignored and the scale is 0/0)
+                if indices is not None:
+                    indices.zero_ignored(d)  # (also when every row is ignored and the scale is 0/0)
             grad_logits = _wrap(_classes_back(d, logits.shape).astype(logits._data.dtype, copy=False))
         if need_target and ctx.class_probabilities:
             log_p = _softmax_array(_classes_last(logits._data.astype(ctx.probs.dtype, copy=False)), 1, log=True)
@@ -740,7 +850,7 @@ class CrossEntropy(Function):
 def _cross_entropy_backward_graph(ctx, grad, logits, target, need_logits, need_target):
     """The cross-entropy gradient with tensor ops, so ``create_graph=True`` can differentiate it again."""
     class_dim = 1 if logits.ndim > 1 else 0
-    scale = _loss_scale_tensor(grad, ctx.reduction, ctx.denominator, logits.ndim)
+    scale = _loss_scale_tensor(grad, ctx.reduction, ctx.denominator, logits.ndim, ctx.weight is not None)
     grad_logits = grad_target = None
     if need_logits:
         q = ctx.q
@@ -807,13 +917,12 @@ class NllLoss(Function):
     def forward(ctx, log_probs, target, weight, ignore_index, reduction):
         x = _classes_last(_upcast(log_probs))
         n_rows, n_classes = x.shape
-        indices = _ClassIndices(target, n_classes, ignore_index)
+        indices = _ClassIndices(target, n_classes, ignore_index, x.dtype)
         losses = -x[indices.rows, indices.classes]
         if weight is not None:
             losses *= weight[indices.classes]
-        if indices.valid is not None:
-            losses *= indices.valid
-        denominator = indices.weight_total(weight) if weight is not None else indices.count()
+        indices.zero_ignored(losses)
+        denominator = _mean_denominator(indices, weight, reduction)
         ctx.save_for_backward(log_probs)
         ctx.indices, ctx.weight, ctx.denominator, ctx.reduction = indices, weight, denominator, reduction
         ctx.n_classes, ctx.compute_dtype = n_classes, x.dtype
@@ -825,9 +934,9 @@ class NllLoss(Function):
         (log_probs,) = ctx.saved_tensors
         q = ctx.indices.distribution(ctx.n_classes, ctx.compute_dtype, ctx.weight)
         if _graph_wanted():
-            scale = _loss_scale_tensor(grad, ctx.reduction, ctx.denominator, log_probs.ndim)
+            scale = _loss_scale_tensor(grad, ctx.reduction, ctx.denominator, log_probs.ndim, ctx.weight is not None)
             return -_wrap(_classes_back(q, log_probs.shape)) * scale, None, None, None, None
-        d = q * -_loss_scale(_upcast(grad._data), ctx.reduction, ctx.denominator)
+        d = q * -_loss_scale(_upcast(grad._data), ctx.reduction, ctx.denominator, ctx.weight is not None)
         grad_input = _wrap(_classes_back(d, log_probs.shape).astype(log_probs._data.dtype, copy=False))
         return grad_input, None, None, None, None
 
