@@ -279,7 +279,10 @@ def main(argv=None) -> int:
     from tinygrad_lessons.tensor import _wrap
 
     anatomy = {"cupy.add(a, b)": gpu_time(lambda: cp.add(ca, cb), sync_cupy, blocks=blocks) * 1e6,
-               "_wrap(cupy.add(a, b))": gpu_time(lambda: _wrap(cp.add(ca, cb)), sync_cupy, blocks=blocks) * 1e6}
+               "_wrap(cupy.add(a, b))": gpu_time(lambda: _wrap(cp.add(ca, cb)), sync_cupy, blocks=blocks) * 1e6,
+               "a.flags.c_contiguous": gpu_time(lambda: ca.flags.c_contiguous, sync_cupy, blocks=blocks) * 1e6,
+               "a._c_contiguous": gpu_time(lambda: ca._c_contiguous, sync_cupy, blocks=blocks) * 1e6,
+               "a.shape": gpu_time(lambda: ca.shape, sync_cupy, blocks=blocks) * 1e6}
     small["anatomy"] = anatomy
     results["add_10_us"] = small
 

@@ -195,3 +195,22 @@ def test_ch5_cross_entropy_targets_on_the_gpu_match_torch_or_give_nan(targets, i
         np.testing.assert_allclose(x.grad.cpu().numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
     finally:
         backend.simulate_cuda(was)
+
+
+def _layouts(xp):
+    base = xp.arange(24.0).reshape(4, 6)
+    return [base, base.T, base[:, ::2], base[1:3], base.reshape(2, 3, 4).transpose(1, 0, 2), xp.empty((0, 3))]
+
+
+def test_ch5_c_contiguous_is_flags_c_contiguous(simulated):
+    for xp in (np, backend.simulated):
+        for array in _layouts(xp):
+            assert backend.c_contiguous(array) is bool(array.flags.c_contiguous)
+
+
+@pytest.mark.skipif(not backend.real_gpu_available(), reason="needs a real NVIDIA GPU with CuPy (none found on this "
+                                                              "machine)")
+def test_ch5_c_contiguous_on_cupy_arrays_is_flags_c_contiguous():
+    """CuPy's ``_c_contiguous`` (read instead of building a Flags object) says what ``.flags`` says."""
+    for array in _layouts(backend.cupy):
+        assert backend.c_contiguous(array) == array.flags.c_contiguous

@@ -30,8 +30,8 @@ import numpy as np
 
 from .device import CPU, cuda_device
 
-__all__ = ["array_module", "module_for", "device_of", "to_device", "to_host", "array_of", "array_module_of",
-           "from_array", "cupy", "simulating",
+__all__ = ["array_module", "module_for", "c_contiguous", "device_of", "to_device", "to_host", "array_of",
+           "array_module_of", "from_array", "cupy", "simulating",
            "SimulatedCudaArray", "simulated", "simulate_cuda", "cuda_unavailable_error"]
 
 SIMULATE_ENV = "TINYGRAD_LESSONS_SIMULATE_CUDA"
@@ -294,6 +294,17 @@ def array_module(array):
     if cupy is not None and kind is cupy.ndarray:
         return cupy
     return np  # Python numbers, NumPy scalars
+
+
+_CUPY_ARRAY = cupy.ndarray if cupy is not None else None
+
+
+def c_contiguous(array) -> bool:
+    """``array.flags.c_contiguous``, asked cheaply: for each ``.flags`` CuPy builds a ``Flags`` object
+    (a sizeable part of a small op's overhead); its arrays also answer directly, as ``_c_contiguous``."""
+    if array.__class__ is _CUPY_ARRAY:
+        return array._c_contiguous
+    return array.flags.c_contiguous
 
 
 def module_for(device):

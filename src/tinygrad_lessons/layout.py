@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend import c_contiguous
 from .storage import data_ptr, strided_view
 
 __all__ = [
@@ -324,7 +325,7 @@ def elementwise_strides(shape, operands, np_dtype):
     for op in operands:
         if _is_array(op):
             same_shape = same_shape and op.shape == shape
-            all_contiguous = all_contiguous and op.flags.c_contiguous
+            all_contiguous = all_contiguous and c_contiguous(op)
             no_size_one = no_size_one and 1 not in op.shape
         else:
             same_shape = False  # a number is a 0-d operand

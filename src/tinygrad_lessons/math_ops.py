@@ -36,7 +36,7 @@ import warnings
 import numpy as np
 
 from . import dtypes
-from .backend import SimulatedCudaArray, array_module, cupy
+from .backend import SimulatedCudaArray, array_module, c_contiguous, cupy
 from .function import AccumulateGrad, Function, device_mismatch_error, record_binary, same_device_arrays
 from .grad_mode import STATE
 from .layout import (
@@ -250,8 +250,13 @@ def _plain_binary(ufunc, a, b, fn=None, extra=()):
         x = data = a._data
         if b.__class__ is Tensor:
             y = b._data
-            if (a.dtype is not b.dtype or a.device is not b.device or not x.flags.c_contiguous
-                    or not y.flags.c_contiguous or (x.shape != y.shape and (1 in x.shape or 1 in y.shape))):
+            if a.dtype is not b.dtype or a.device is not b.device:
+                return None
+            if x.__class__ is _ndarray:  # (written out for the CPU: this is the hottest line of the library)
+                dense = x.flags.c_contiguous and y.flags.c_contiguous
+            else:
+                dense = c_contiguous(x) and c_contiguous(y)
+            if not dense or (x.shape != y.shape and (1 in x.shape or 1 in y.shape)):
                 return None
             record = fn is not None and (a.requires_grad or b.requires_grad) and STATE.enabled
         elif (b.__class__ is float or b.__class__ is int) and _plain_with_number(a, b):
@@ -300,7 +305,7 @@ def _plain_with_number(tensor, number) -> bool:
     """A float32/float64 tensor meets a Python number: NumPy rounds the number to the tensor's dtype,
     as torch does (numbers too large for float32 are left to the general path)."""
     x = tensor._data
-    if not x.flags.c_contiguous or 1 in x.shape:
+    if not c_contiguous(x) or 1 in x.shape:
         return False
     return x.dtype == _F64_NP or (x.dtype == _F32_NP and -_F32_MAX <= number <= _F32_MAX)
 
@@ -309,9 +314,9 @@ def _binary(ufunc, a, b, np_dtype):
     """``ufunc(a, b)`` computed in ``np_dtype``: the array library's own result where it is torch's (the
     cases of ``_plain_binary``, on arrays of one device), else the general path."""
     if _is_array(a):
-        if a.dtype == np_dtype and a.flags.c_contiguous:
+        if a.dtype == np_dtype and c_contiguous(a):
             if _is_array(b):
-                plain = (b.dtype == np_dtype and b.flags.c_contiguous
+                plain = (b.dtype == np_dtype and c_contiguous(b)
                          and (a.shape == b.shape or (1 not in a.shape and 1 not in b.shape)))
             else:
                 plain = (b.__class__ is float or b.__class__ is int) and _plain_number(a, b)
@@ -320,7 +325,7 @@ def _binary(ufunc, a, b, np_dtype):
                     return _plain(_fn_for(a, ufunc)(a, b))
                 except ValueError:
                     pass  # shapes that don't broadcast: _elementwise raises torch's error
-    elif (a.__class__ is float or a.__class__ is int) and b.dtype == np_dtype and b.flags.c_contiguous:
+    elif (a.__class__ is float or a.__class__ is int) and b.dtype == np_dtype and c_contiguous(b):
         if _plain_number(b, a):
             return _plain(_fn_for(b, ufunc)(a, b))
     return _elementwise(ufunc, (a, b), np_dtype)
@@ -1015,7 +1020,7 @@ def _float_np_dtype(np_dtype):
 
 def _unary(fn, x, np_dtype):
     """``fn(x)`` computed in ``np_dtype``; a contiguous input of that dtype goes straight to its array library."""
-    if x.dtype == np_dtype and x.flags.c_contiguous:
+    if x.dtype == np_dtype and c_contiguous(x):
         return _plain((fn if x.__class__ is _ndarray else _for(array_module(x), fn))(x))
     return _elementwise(fn, (x,), np_dtype)
 
@@ -1415,7 +1420,7 @@ def _plain_unary(fn, x):
     On a GPU, a NumPy ufunc ``fn`` stands for CuPy's of the same name.
     """
     data = x._data
-    if ((x.requires_grad and STATE.enabled) or not data.flags.c_contiguous
+    if ((x.requires_grad and STATE.enabled) or not c_contiguous(data)
             or (data.dtype != _F32_NP and data.dtype != _F64_NP)):
         return None
     if data.__class__ is not _ndarray:

@@ -44,7 +44,7 @@ import numpy as np
 
 from .. import dtypes
 from .. import random as _random
-from ..backend import array_module
+from ..backend import array_module, c_contiguous
 from ..creation import fresh_array
 from ..function import Function, device_mismatch_error
 from ..grad_mode import STATE
@@ -88,7 +88,7 @@ def _layout_like(result: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
     sliced or expanded ones become dense, 4-D channels-last stays channels-last) is
     ``layout.elementwise_strides``' to know.
     """
-    if result.ndim < 2 or all(a.flags.c_contiguous and a.shape == result.shape for a in inputs):
+    if result.ndim < 2 or all(c_contiguous(a) and a.shape == result.shape for a in inputs):
         return _array(result)
     strides = elementwise_strides(result.shape, inputs, result.dtype)
     if strides is None:
