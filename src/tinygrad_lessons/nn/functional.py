@@ -44,7 +44,7 @@ import numpy as np
 
 from .. import dtypes
 from .. import random as _random
-from ..backend import array_module, c_contiguous
+from ..backend import array_module, c_contiguous, device_of, to_device
 from ..creation import fresh_array
 from ..function import Function, device_mismatch_error
 from ..grad_mode import STATE
@@ -684,8 +684,6 @@ def _row_numbers(y) -> np.ndarray:
     """``arange(len(y))`` on ``y``'s device (to pick one entry per row): on a GPU made once per size."""
     if y.__class__ is np.ndarray:
         return np.arange(y.size)
-    from ..backend import device_of, to_device
-
     device = device_of(y)
     return _device_constant(("rows", device, y.size), lambda: to_device(np.arange(y.size), device))
 
@@ -702,8 +700,6 @@ _MAX_TABLE = 4096  # entries of a row-factor table (it spans the classes and ign
 def _row_factor_table(y, n_classes: int, ignore_index: int, dtype) -> np.ndarray:
     """Indexed by a target clipped to ``_clip_range`` (negative numbers counting from the end):
     1 for a class, 0 for ``ignore_index``, NaN for anything else."""
-    from ..backend import device_of, to_device
-
     device = device_of(y)
 
     def make():
@@ -739,7 +735,7 @@ def _mean_denominator(indices, weight, reduction):
 
 def _on_device(denominator) -> bool:
     """True for a denominator that was counted on a GPU (a 0-d device array, see ``_ClassIndices``)."""
-    return array_module(denominator) is not np and hasattr(denominator, "ndim")
+    return array_module(denominator) is not np
 
 
 def _nonzero_denominator(denominator, weighted: bool):
