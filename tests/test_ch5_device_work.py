@@ -214,3 +214,216 @@ def test_ch5_c_contiguous_on_cupy_arrays_is_flags_c_contiguous():
     """CuPy's ``_c_contiguous`` (read instead of building a Flags object) says what ``.flags`` says."""
     for array in _layouts(backend.cupy):
         assert backend.c_contiguous(array) == array.flags.c_contiguous
+
+
+# ====================================================================== every piece of a training step, counted
+def _reads(work) -> str:
+    """The host reads of a detailed count, one line each with the library line that made it."""
+    return "\n".join(f"{what:32} {where}" for what, where in work.events if what.startswith("host read"))
+
+
+def _classes():
+    return tl.tensor([0, 2, 1, 2, 0], device="cuda")
+
+
+class _Functional(nn.Module):
+    """A model written with ``F.*`` alone (the way chapter 6 first writes one), with a loss made of all three."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden, self.out = nn.Linear(4, 6), nn.Linear(6, 3)
+
+    def forward(self, x):
+        h = F.dropout(F.relu(F.linear(x, self.hidden.weight, self.hidden.bias)), 0.2, training=self.training)
+        return F.linear(F.tanh(h) + F.sigmoid(h), self.out.weight, self.out.bias)
+
+    @staticmethod
+    def loss(out, y):
+        return (F.cross_entropy(out, y) + F.nll_loss(F.log_softmax(out, 1), y)
+                + F.mse_loss(F.softmax(out, 1), F.one_hot(y, 3).float()))
+
+
+class _Stack(nn.Module):
+    """Linear layers kept in a ModuleList, run in a loop."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(4, 6), nn.Linear(6, 3)])
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = F.relu(layer(x))
+        return self.layers[-1](x)
+
+
+def _mlp(*middle):
+    return nn.Sequential(nn.Linear(4, 6), *middle, nn.Linear(6, 3))
+
+
+def _spatial_cross_entropy(out, y):
+    """(N, C, d) logits: the (5, 6) output seen as (5, 3, 2), two targets per example."""
+    return nn.CrossEntropyLoss()(out.reshape(5, 3, 2), tl.stack([y, y.flip(0)], 1))
+
+
+# id -> () -> (model, loss(output, classes), input shape): built inside the test, on the simulated GPU
+_MODEL_CASES = {
+    "ReLU": lambda: (_mlp(nn.ReLU()), nn.CrossEntropyLoss(), (5, 4)),
+    "ReLU-inplace": lambda: (_mlp(nn.ReLU(inplace=True)), nn.CrossEntropyLoss(), (5, 4)),
+    "Sigmoid-Tanh": lambda: (_mlp(nn.Sigmoid(), nn.Linear(6, 6), nn.Tanh()), nn.CrossEntropyLoss(), (5, 4)),
+    "Identity": lambda: (_mlp(nn.Identity()), nn.CrossEntropyLoss(), (5, 4)),
+    "Softmax-MSELoss-one_hot": lambda: (_mlp(nn.ReLU(), nn.Linear(6, 6), nn.Softmax(dim=1)),
+                                        lambda out, y: nn.MSELoss()(out[:, :3], F.one_hot(y, 3).float()), (5, 4)),
+    "LogSoftmax-NLLLoss": lambda: (nn.Sequential(_mlp(nn.ReLU()), nn.LogSoftmax(dim=1)), nn.NLLLoss(), (5, 4)),
+    "NLLLoss-weight-ignore_index": lambda: (
+        nn.Sequential(_mlp(nn.ReLU()), nn.LogSoftmax(dim=1)),
+        nn.NLLLoss(weight=tl.tensor([1.0, 2.0, 0.5], device="cuda"), ignore_index=2), (5, 4)),
+    "NLLLoss-none": lambda: (nn.Sequential(_mlp(nn.ReLU()), nn.LogSoftmax(dim=1)),
+                             lambda out, y: nn.NLLLoss(reduction="none")(out, y).sum(), (5, 4)),
+    "Dropout": lambda: (_mlp(nn.ReLU(), nn.Dropout(0.5)), nn.CrossEntropyLoss(), (5, 4)),
+    "Dropout-inplace": lambda: (_mlp(nn.ReLU(), nn.Dropout(0.3, inplace=True)), nn.CrossEntropyLoss(), (5, 4)),
+    "Dropout-p1": lambda: (_mlp(nn.ReLU(), nn.Dropout(1.0)), nn.CrossEntropyLoss(), (5, 4)),
+    "Dropout-eval": lambda: (_mlp(nn.ReLU(), nn.Dropout(0.5)).eval(), nn.CrossEntropyLoss(), (5, 4)),
+    "Flatten": lambda: (nn.Sequential(nn.Flatten(), _mlp(nn.ReLU())), nn.CrossEntropyLoss(), (5, 2, 2)),
+    "ModuleList": lambda: (_Stack(), nn.CrossEntropyLoss(), (5, 4)),
+    "float64": lambda: (_mlp(nn.Tanh()).double(), nn.CrossEntropyLoss(), (5, 4)),
+    "float16": lambda: (_mlp(nn.ReLU(), nn.Dropout(0.2)).half(), nn.CrossEntropyLoss(label_smoothing=0.1), (5, 4)),
+    "CrossEntropyLoss-weight": lambda: (
+        _mlp(nn.ReLU()), nn.CrossEntropyLoss(weight=tl.tensor([1.0, 2.0, 0.5], device="cuda")), (5, 4)),
+    "CrossEntropyLoss-label_smoothing": lambda: (_mlp(nn.ReLU()), nn.CrossEntropyLoss(label_smoothing=0.1), (5, 4)),
+    "CrossEntropyLoss-ignore_index": lambda: (_mlp(nn.ReLU()), nn.CrossEntropyLoss(ignore_index=2), (5, 4)),
+    "CrossEntropyLoss-all-options": lambda: (
+        _mlp(nn.ReLU()), nn.CrossEntropyLoss(weight=tl.tensor([1.0, 2.0, 0.5], device="cuda"), ignore_index=0,
+                                             label_smoothing=0.2, reduction="sum"), (5, 4)),
+    "CrossEntropyLoss-none": lambda: (
+        _mlp(nn.ReLU()), lambda out, y: nn.CrossEntropyLoss(reduction="none")(out, y).mean(), (5, 4)),
+    "CrossEntropyLoss-probabilities": lambda: (
+        _mlp(nn.ReLU()), lambda out, y: nn.CrossEntropyLoss(label_smoothing=0.1)(out, F.softmax(out.detach(), 1)),
+        (5, 4)),
+    "CrossEntropyLoss-spatial": lambda: (nn.Sequential(nn.Linear(4, 6)), _spatial_cross_entropy, (5, 4)),
+    "MSELoss": lambda: (_mlp(nn.ReLU()), lambda out, y: nn.MSELoss()(out, tl.ones(5, 3, device="cuda")), (5, 4)),
+    "MSELoss-sum": lambda: (
+        _mlp(nn.ReLU()), lambda out, y: nn.MSELoss(reduction="sum")(out, tl.ones(5, 3, device="cuda")), (5, 4)),
+    "MSELoss-none": lambda: (
+        _mlp(nn.ReLU()), lambda out, y: nn.MSELoss(reduction="none")(out, tl.ones(3, device="cuda")).sum(), (5, 4)),
+    "F-functions": lambda: (_Functional(), _Functional.loss, (5, 4)),
+}
+
+_OPTIMIZER_CASES = {
+    "SGD": lambda p: tl.optim.SGD(p, lr=0.1),
+    "SGD-momentum": lambda p: tl.optim.SGD(p, lr=0.1, momentum=0.9),
+    "SGD-dampening": lambda p: tl.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.5),
+    "SGD-nesterov": lambda p: tl.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+    "SGD-weight_decay": lambda p: tl.optim.SGD(p, lr=0.1, weight_decay=1e-2),
+    "SGD-maximize": lambda p: tl.optim.SGD(p, lr=0.1, maximize=True),
+    "SGD-all-options": lambda p: tl.optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=1e-2,
+                                              maximize=True),
+    "SGD-nesterov-weight_decay-maximize": lambda p: tl.optim.SGD(p, lr=0.1, momentum=0.5, nesterov=True,
+                                                                 weight_decay=1e-2, maximize=True),
+    "Adam": lambda p: tl.optim.Adam(p, lr=1e-3),
+    "Adam-weight_decay": lambda p: tl.optim.Adam(p, lr=1e-3, weight_decay=1e-2),
+    "Adam-amsgrad": lambda p: tl.optim.Adam(p, lr=1e-3, amsgrad=True),
+    "Adam-maximize": lambda p: tl.optim.Adam(p, lr=1e-3, maximize=True),
+    "Adam-all-options": lambda p: tl.optim.Adam(p, lr=1e-2, betas=(0.8, 0.99), eps=1e-6, weight_decay=1e-2,
+                                                amsgrad=True, maximize=True),
+    "AdamW": lambda p: tl.optim.AdamW(p, lr=1e-3),
+    "AdamW-amsgrad-maximize": lambda p: tl.optim.AdamW(p, lr=1e-3, weight_decay=0.1, amsgrad=True, maximize=True),
+    "param-groups": lambda p: tl.optim.SGD([{"params": p[:2], "lr": 0.01}, {"params": p[2:]}], lr=0.1,
+                                           momentum=0.9),
+    "Adam-param-groups": lambda p: tl.optim.Adam([{"params": p[:2], "weight_decay": 0.1}, {"params": p[2:]}]),
+}
+
+
+def _zero_grad(model, opt, how: str) -> None:
+    {"optimizer": lambda: opt.zero_grad(), "optimizer-keep": lambda: opt.zero_grad(set_to_none=False),
+     "model": lambda: model.zero_grad(), "model-keep": lambda: model.zero_grad(set_to_none=False)}[how]()
+
+
+def _counted_step(model, loss_fn, x, y, opt, zero_grad: str = "optimizer", closure: bool = False):
+    """One warm-up step (it makes the optimizer's state), then one counted step: zero_grad, forward, loss,
+    backward, optimizer.step. ``closure=True`` passes the forward and backward to ``step(closure)``."""
+
+    def forward_backward():
+        _zero_grad(model, opt, zero_grad)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        return loss
+
+    def step():
+        model.train(model.training)  # a loop's `model.train()` (or `.eval()`) at the top of each step
+        if closure:
+            return opt.step(forward_backward)
+        loss = forward_backward()
+        opt.step()
+        return loss
+
+    step()
+    with device_work.count(detail=True) as work:
+        loss = step()
+    return work, loss
+
+
+@pytest.mark.filterwarnings("ignore:Using a target size")  # (MSELoss-none broadcasts its target on purpose)
+@pytest.mark.parametrize("case", list(_MODEL_CASES))
+def test_ch5_every_module_and_loss_trains_without_waiting_for_the_gpu(simulated, case):
+    tl.manual_seed(0)
+    model, loss_fn, x_shape = _MODEL_CASES[case]()
+    model.to("cuda")
+    opt = tl.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = tl.randn(*x_shape, device="cuda", dtype=next(model.parameters()).dtype)
+    work, loss = _counted_step(model, loss_fn, x, _classes(), opt)
+    assert work.host_reads == 0, f"{case}: the training step read back from the GPU:\n{_reads(work)}"
+    assert math.isfinite(loss.item())  # (read after the count: a real loss, not a NaN from a wrong target)
+
+
+@pytest.mark.parametrize("case", list(_OPTIMIZER_CASES))
+def test_ch5_every_optimizer_steps_without_waiting_for_the_gpu(simulated, case):
+    tl.manual_seed(0)
+    model = _mlp(nn.ReLU(), nn.Dropout(0.1)).to("cuda")
+    opt = _OPTIMIZER_CASES[case](list(model.parameters()))
+    before = [p.detach().clone() for p in model.parameters()]
+    work, _ = _counted_step(model, nn.CrossEntropyLoss(), tl.randn(5, 4, device="cuda"), _classes(), opt)
+    assert work.host_reads == 0, f"{case}: the training step read back from the GPU:\n{_reads(work)}"
+    assert all(not tl.equal(p, b) for p, b in zip(model.parameters(), before))  # (it did update them)
+
+
+@pytest.mark.parametrize("zero_grad", ["optimizer", "optimizer-keep", "model", "model-keep"])
+@pytest.mark.parametrize("closure", [False, True], ids=["step()", "step(closure)"])
+def test_ch5_zero_grad_and_closures_never_wait_for_the_gpu(simulated, zero_grad, closure):
+    tl.manual_seed(0)
+    model = _mlp(nn.ReLU()).to("cuda")
+    model[0].bias.requires_grad_(False)  # a frozen parameter: no gradient, skipped by the optimizer
+    opt = tl.optim.Adam(model.parameters(), lr=1e-2)
+    work, loss = _counted_step(model, nn.CrossEntropyLoss(), tl.randn(5, 4, device="cuda"), _classes(), opt,
+                               zero_grad=zero_grad, closure=closure)
+    assert work.host_reads == 0, f"{zero_grad}, closure={closure}: the step read back:\n{_reads(work)}"
+    assert loss is not None and loss.grad_fn is not None
+
+
+def test_ch5_one_hot_on_the_gpu_reads_only_to_infer_num_classes(simulated):
+    """``F.one_hot(y, n)`` makes MSE targets inside a training step: on a GPU it reads nothing back, as
+    torch's CUDA one_hot; only ``num_classes=-1`` reads (the result's shape is the largest label + 1)."""
+    labels = np.array([[0, 2], [1, 2]])
+    y = tl.tensor(labels, device="cuda")
+    with device_work.count(detail=True) as work:
+        out = F.one_hot(y, 4)
+    assert work.host_reads == 0, _reads(work)
+    assert out.device == tl.device("cuda", 0) and out.dtype is tl.int64
+    np.testing.assert_array_equal(out.cpu().numpy(), TF.one_hot(torch.tensor(labels), 4).numpy())
+    with device_work.count() as work:
+        out = F.one_hot(y)
+    assert work.host_reads == 1 and tuple(out.shape) == (2, 2, 3)
+    np.testing.assert_array_equal(out.cpu().numpy(), TF.one_hot(torch.tensor(labels)).numpy())
+    # the labels are not checked on the GPU (torch's CUDA kernel asserts on the device instead): out of range,
+    # a row of zeros; num_classes must be positive, torch's CUDA error; all negative is seen in the one read
+    np.testing.assert_array_equal(F.one_hot(tl.tensor([1, -1, 3], device="cuda"), 3).cpu().numpy(),
+                                  [[0, 1, 0], [0, 0, 0], [0, 0, 0]])
+    with pytest.raises(RuntimeError, match="^num_classes should be positive$"):
+        F.one_hot(y, 0)
+    with pytest.raises(RuntimeError, match="^Class values must be non-negative.$"):
+        F.one_hot(tl.tensor([-3, -1], device="cuda"))
+    assert tuple(F.one_hot(tl.tensor([], dtype=tl.int64, device="cuda"), 3).shape) == (0, 3)
+    # ...while the CPU checks the labels, with torch's errors
+    with pytest.raises(RuntimeError, match="^Class values must be non-negative.$"):
+        F.one_hot(tl.tensor([1, -1, 2]), 3)
+    with pytest.raises(RuntimeError, match="^Class values must be smaller than num_classes.$"):
+        F.one_hot(tl.tensor([1, 3]), 3)

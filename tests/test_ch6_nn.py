@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import tinygrad_lessons as tl
 import tinygrad_lessons.nn as nn
 import tinygrad_lessons.nn.functional as F
-from parity import FLOAT_PAIRS, assert_matches, assert_same_error, tensor_pairs, to_numpy
+from parity import FLOAT_PAIRS, TEST_DEVICE, assert_matches, assert_same_error, tensor_pairs, to_numpy
 
 GRAD_TOL = {tl.float16: 2e-2, tl.bfloat16: 1e-1, tl.float32: 1e-5, tl.float64: 1e-10}
 
@@ -860,13 +860,18 @@ def test_one_hot_matches_torch():
                        TF.one_hot(torch.tensor(values, dtype=torch.int64), n))
     assert_matches(F.one_hot(tl.tensor([1, 2]), num_classes=tl.tensor(4)),
                    TF.one_hot(torch.tensor([1, 2]), num_classes=torch.tensor(4)))
-    for values, n, dtype in (([1, 2, 3], 2, None), ([1, -2, 3], 5, None), ([1, 2, 3], 5, "int32"),
-                             ([1.0, 2.0], 5, None), ([], -1, "int64"), ([1, 2], 0, None), ([1, 2], 1.5, None),
-                             ([True], 4, None)):
+    # the label checks read the labels: torch makes them on the CPU only (on CUDA they would wait for the GPU)
+    value_checks = [([1, 2, 3], 2, None), ([1, -2, 3], 5, None), ([1, 2], 0, None)] if TEST_DEVICE == "cpu" else []
+    for values, n, dtype in value_checks + [([1, 2, 3], 5, "int32"), ([1.0, 2.0], 5, None), ([], -1, "int64"),
+                                            ([], 0, "int64"), ([1, 2], 1.5, None), ([True], 4, None)]:
         ours = tl.tensor(np.array(values, dtype=dtype) if dtype else values)
         theirs = torch.tensor(np.array(values, dtype=dtype) if dtype else values)
         assert_same_error(lambda o=ours, k=n: F.one_hot(o, k), lambda t=theirs, k=n: TF.one_hot(t, k),
                           match_message=True)
+    if TEST_DEVICE != "cpu":  # torch's CUDA rules: num_classes must be positive; a label out of range is not read
+        with pytest.raises(RuntimeError, match="^num_classes should be positive$"):
+            F.one_hot(tl.tensor([1, 2]), 0)
+        np.testing.assert_array_equal(to_numpy(F.one_hot(tl.tensor([1, -2, 3]), 3)), [[0, 1, 0], [0, 0, 0], [0, 0, 0]])
 
 
 # ====================================================================== a whole model

@@ -32,7 +32,9 @@ array_module(x)`` (NumPy for CPU tensors, CuPy for GPU ones) and computes with `
 Dropout's random mask comes from the generator of the input's device (drawn on the
 host, copied over as booleans). Nothing here reads a value back from a GPU, so a
 training step never makes the CPU wait for the GPU: class targets out of range give a
-NaN loss there (see ``_ClassIndices``), where the CPU raises torch's ``IndexError``.
+NaN loss there (see ``_ClassIndices``), where the CPU raises torch's ``IndexError``, and
+``one_hot`` trusts a given ``num_classes``. The one read left is torch's own:
+``one_hot(labels)`` without ``num_classes`` must see the largest label to know its shape.
 """
 
 from __future__ import annotations
@@ -952,26 +954,40 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 # ====================================================================== one_hot
 def one_hot(tensor, num_classes=-1):
-    """Class indices (int64) -> rows of 0s with a 1 at the index: shape ``tensor.shape + (num_classes,)``."""
+    """Class indices (int64) -> rows of 0s with a 1 at the index: shape ``tensor.shape + (num_classes,)``.
+
+    On the CPU the labels are checked (torch's errors for a label below 0 or not below
+    ``num_classes``). On a GPU each check would read a number back, making the CPU wait for
+    all the work queued before it, so, as torch on CUDA does, a given ``num_classes`` is
+    trusted and nothing is read: a label out of range gets a row of zeros (torch's CUDA
+    kernel stops at its next wait with "device-side assert triggered" instead).
+    """
     if isinstance(num_classes, Tensor):
-        num_classes = num_classes.item()
+        num_classes = num_classes.item()  # a read, in torch too: the count decides the result's shape
     if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
         raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not {type(num_classes).__name__}")
     if tensor.dtype is not dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     data = tensor._data
-    if num_classes == -1:
-        if data.size == 0:
+    xp = array_module(data)
+    if data.size == 0:
+        if num_classes <= 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = int(data.max()) + 1
-    if data.size:
+    elif xp is np:  # the CPU checks the labels: reading them costs nothing there (NumPy has no queue)
         if data.min() < 0:
             raise RuntimeError("Class values must be non-negative.")
-        if data.max() >= num_classes:
+        if num_classes == -1:
+            num_classes = int(data.max()) + 1
+        elif data.max() >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
+    elif num_classes == -1:  # the one read on a GPU, torch's too: the result's shape is the largest label + 1
+        num_classes = int(data.max()) + 1
+        if num_classes < 1:  # (every label negative: known from that read, so torch's CPU error costs nothing)
+            raise RuntimeError("Class values must be non-negative.")
+    elif num_classes < 1:
+        raise RuntimeError("num_classes should be positive")
     # ``data[..., None] == arange`` alone would be laid out like ``data`` (NumPy's ufuncs follow their input's
     # memory order: a permuted input gives a permuted result); torch's one_hot is always a new row-major tensor
-    xp = array_module(data)
     out = fresh_array(data.shape + (num_classes,), np.int64, xp)
     xp.equal(data[..., None], xp.arange(num_classes), out=out)
     return _wrap(out)
