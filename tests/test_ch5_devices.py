@@ -392,3 +392,13 @@ def test_ch5_simulated_gpu_casts_floats_to_integers_as_cuda_does(value, source, 
     assert type(results[0]) is backend.SimulatedCudaArray
     for result in results:
         assert backend.to_host(result).tolist() == [cuda_gives] and result.dtype == target
+
+
+def test_ch5_parameters_compare_on_the_gpu(cuda):
+    """A Parameter is a Tensor: comparing it on the GPU must not take it for a number (it used to
+    try to convert it to NumPy, and fail on GPU memory)."""
+    p = tl.nn.Parameter(tl.tensor([1.0, 2.0, 3.0], device="cuda"))
+    t = tl.tensor([1.0, 0.0, 3.0], device="cuda")
+    assert (p == t).tolist() == [True, False, True] and (p > t).tolist() == [False, True, False]
+    assert tl.eq(t, p).tolist() == [True, False, True] and not tl.equal(p, t) and tl.equal(p, p)
+    assert (p == t).device == p.device

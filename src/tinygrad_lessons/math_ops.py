@@ -1747,12 +1747,12 @@ def _operand_arrays(*operands) -> list:
     """
     device = None
     for op in operands:
-        if op.__class__ is Tensor:
+        if isinstance(op, Tensor):  # (a Parameter too)
             if device is None:
                 device = op.device
             elif op.device is not device:
                 return same_device_arrays(operands)
-    return [op._data if op.__class__ is Tensor else op for op in operands]
+    return [op._data if isinstance(op, Tensor) else op for op in operands]
 
 
 def _one_device(a, b):
