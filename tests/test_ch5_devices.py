@@ -402,3 +402,18 @@ def test_ch5_parameters_compare_on_the_gpu(cuda):
     assert (p == t).tolist() == [True, False, True] and (p > t).tolist() == [False, True, False]
     assert tl.eq(t, p).tolist() == [True, False, True] and not tl.equal(p, t) and tl.equal(p, p)
     assert (p == t).device == p.device
+
+
+def test_ch5_parameters_are_written_and_used_in_place_on_the_gpu(cuda):
+    """``x[:] = p`` and ``y += p`` with a Parameter ``p`` on the GPU (both took it for a number)."""
+    p = tl.nn.Parameter(tl.tensor([1.0, 2.0, 3.0], device="cuda"))
+    x = tl.zeros(3, device="cuda")
+    x[:] = p
+    x[0] = p[2]
+    assert x.tolist() == [3.0, 2.0, 3.0]
+    with tl.no_grad():
+        y = tl.ones(3, device="cuda")
+        y += p
+        y.mul_(p)
+        y.sub_(p, alpha=2)
+    assert y.tolist() == [0.0, 2.0, 6.0]

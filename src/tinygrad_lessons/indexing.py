@@ -719,7 +719,7 @@ def _check_expandable(shape, target, value_dtype) -> None:
 def _copy_into(target: np.ndarray, value) -> None:
     """``target.copy_(value)``: broadcast ``value``, cast it to ``target``'s dtype and write it in place."""
     assert_no_internal_overlap(target)
-    if value.__class__ is not Tensor:  # a number, already in target's dtype
+    if not isinstance(value, Tensor):  # a number, already in target's dtype (a Parameter is a tensor too)
         target[...] = value
         return
     source = value._data

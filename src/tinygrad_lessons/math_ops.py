@@ -2131,7 +2131,7 @@ def _plain_alpha(self, alpha) -> bool:
 
 
 def _plain_operand(other, np_dtype):
-    return other._data if other.__class__ is Tensor else np_dtype.type(other)
+    return other._data if isinstance(other, Tensor) else np_dtype.type(other)
 
 
 def add_(self, other, *, alpha=1):
