@@ -55,7 +55,7 @@ import warnings
 import numpy as np
 
 from . import dtypes
-from .backend import array_module, device_of, to_device
+from .backend import array_module, c_contiguous, device_of, to_device
 from .creation import tensor as _tensor_from_data
 from .function import Function, device_mismatch_error
 from .grad_mode import STATE
@@ -416,8 +416,8 @@ def _advanced_layout(x, indices, index_shape):
     shape = _advanced_shape(x.shape, indices, index_shape)
     positions = [d for d, a in enumerate(indices) if a is not None]
     adjacent = positions[-1] - positions[0] + 1 == len(positions)
-    if adjacent and 1 not in shape and x.flags.c_contiguous and all(
-        indices[d].shape == index_shape and (indices[d].ndim == 1 or indices[d].flags.c_contiguous) for d in positions
+    if adjacent and 1 not in shape and c_contiguous(x) and all(
+        indices[d].shape == index_shape and (indices[d].ndim == 1 or c_contiguous(indices[d])) for d in positions
     ):
         return shape, contiguous_strides(shape)  # the common case: row-major in, row-major out
     x_shape, x_strides = x.shape, element_strides(x)

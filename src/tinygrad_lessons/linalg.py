@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from . import dtypes
-from .backend import array_module
+from .backend import array_module, c_contiguous
 from .function import Function, device_mismatch_error
 from .layout import is_contiguous
 from .math_ops import _keep_saved, torch_name
@@ -68,7 +68,7 @@ class MatMul(Function):
             out = xp.matmul(a, b)
         if isinstance(out, np.generic):  # vector . vector gives a NumPy scalar (CuPy: a 0-d array)
             return np.asarray(out)
-        return out if out.flags.c_contiguous else xp.ascontiguousarray(out)
+        return out if c_contiguous(out) else xp.ascontiguousarray(out)
 
     @staticmethod
     def backward(ctx, grad):

@@ -30,7 +30,7 @@ from __future__ import annotations
 import warnings
 
 from . import dtypes
-from .backend import array_module
+from .backend import array_module, c_contiguous
 from .function import Function
 from .layout import (
     channels_last_strides,
@@ -137,7 +137,7 @@ def _restride(data, shape, strides):
 
     The new window must stay inside the memory ``data`` spans (a view or an ``expand`` does).
     """
-    if data.flags.c_contiguous:
+    if c_contiguous(data):
         # The common case: a contiguous array is a flat block of memory, usable as the storage.
         return strided_view(data, shape, strides, 0)
     # A non-contiguous array is no flat buffer: view the block it spans (first to last element) instead.
@@ -160,7 +160,7 @@ class View(Function):
     @staticmethod
     def forward(ctx, data, shape, strides):
         ctx.input_shape = data.shape
-        if data.flags.c_contiguous:
+        if c_contiguous(data):
             out = data.reshape(shape)  # NumPy's own view is the cheapest: keep it when its strides are torch's
             itemsize = data.itemsize
             if out.strides == tuple([s * itemsize for s in strides]):

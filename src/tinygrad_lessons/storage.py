@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend import c_contiguous
+
 __all__ = ["UntypedStorage", "storage_of", "strided_view", "data_ptr", "contiguous_strides"]
 
 
@@ -47,7 +49,7 @@ def storage_of(array: np.ndarray) -> np.ndarray:
     """
     if array.size == 0:  # an empty storage at the array's own address: storage_offset() is 0
         return _span(array, 0)
-    if array.flags.c_contiguous:
+    if c_contiguous(array):
         return array.reshape(-1)
     if any(s < 0 for s in array.strides):
         raise ValueError("arrays with negative strides have no storage: copy them first")
