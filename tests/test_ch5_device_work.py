@@ -66,6 +66,22 @@ def test_ch5_count_sees_launches_and_reads(simulated):
     assert work.host_reads == 2  # ...and the positions found are checked against the bounds
 
 
+def test_ch5_counting_changes_no_result(simulated):
+    a = tl.arange(6.0, device="cuda")
+    memory = a._data
+    with device_work.count() as work:
+        a += 1  # in place: the same array object afterwards, as without counting
+        a.mul_(2)
+        b = a.reshape(2, 3).sum(1)
+    assert a._data is memory and type(memory) is backend.SimulatedCudaArray
+    assert a.tolist() == [2.0, 4.0, 6.0, 8.0, 10.0, 12.0] and b.tolist() == [12.0, 30.0]
+    assert (work.kernels, work.host_reads) == (3, 0)
+    with device_work.count():
+        array = before = backend.simulated.ones(3)
+        array -= 0.5 * array  # what SGD does to a parameter's array
+    assert array is before and array.tolist() == [0.5, 0.5, 0.5]
+
+
 def test_ch5_count_names_the_line_that_reads(simulated):
     x = tl.ones(4, device="cuda")
     with device_work.count(detail=True) as work:

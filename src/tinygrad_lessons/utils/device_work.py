@@ -117,11 +117,14 @@ def _patches(work: DeviceWork) -> dict:
 
     def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         work._kernel(f"{ufunc.__name__}" + ("" if method == "__call__" else f".{method}"))
-        if "out" in kwargs:
-            kwargs["out"] = _plain(kwargs["out"])
+        out = kwargs.get("out")
+        if out is not None:
+            kwargs["out"] = _plain(out)
         result = getattr(ufunc, method)(*(_plain(i) for i in inputs), **kwargs)
         if result is None or result is NotImplemented:
             return result
+        if out is not None:  # ufunc(..., out=a) returns ``a`` itself (``a += b`` keeps the same object)
+            return out[0] if isinstance(out, tuple) and len(out) == 1 else out
         if isinstance(result, tuple):
             return tuple(np.asarray(r).view(cls) for r in result)
         return np.asarray(result).view(cls)
