@@ -765,10 +765,12 @@ def _float_trunc_divide(a, b, out=None):
 # where...), which give the same answers everywhere. The libraries' own floor_divide and remainder do not:
 # CuPy's are floor(a / b) and a - floor(a / b) * b (its cupy/_core/include/cupy/carray.cuh and
 # _routines_math.pyx), NumPy's are torch's. One code path for both devices, one answer: torch's.
-def _wrong_sign(mod, b):
-    """Where a nonzero remainder ``mod`` (from ``fmod``: the sign of the dividend) has not the sign of ``b``,
-    as Python's ``%`` wants it; there it is one ``b`` off."""
-    return (mod != 0) & ((mod < 0) != (b < 0))
+def _wrong_sign(mod, wanted):
+    """Where a nonzero remainder ``mod`` has not the sign of ``wanted``; there it is one divisor off.
+
+    ``fmod`` gives the dividend's sign and Python's ``%`` the divisor's: ``_wrong_sign(fmod, b)`` marks
+    where ``%`` differs, ``_wrong_sign(remainder, a)`` where ``fmod`` does."""
+    return (mod != 0) & ((mod < 0) != (wanted < 0))
 
 
 def _float_floor_divide(a, b, out=None):
@@ -813,7 +815,7 @@ def _int_fmod(a, b, out):
     """
     xp = array_module(out)
     mod = xp.remainder(a, b, out=out)
-    xp.copyto(mod, mod - b, where=(mod != 0) & ((a < 0) != (b < 0)))
+    xp.copyto(mod, mod - b, where=_wrong_sign(mod, a))  # fmod wants the sign of a: one b off there
     return mod
 
 
