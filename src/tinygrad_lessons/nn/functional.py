@@ -596,17 +596,23 @@ class _ClassIndices:
     multiplied by it. A bad target thus turns the loss into NaN instead of raising;
     torch on CUDA cannot raise either: it stops at its next wait with "device-side
     assert triggered". The number of rows that count stays on the device too.
+
+    Each row's entry at its target class is reached through its *flat position*,
+    ``row * n_classes + class`` (``flat_positions()``), with one index array, not as
+    ``x[rows, classes]``: on CuPy, indexing with two index arrays launches four kernels where
+    one array needs one, and ``x[rows, classes] -= v`` nine where one array needs three
+    (``utils.device_work`` counts them as CuPy launches them).
     """
 
-    __slots__ = ("rows", "classes", "valid", "row_factor")
+    __slots__ = ("target", "n_classes", "valid", "row_factor", "_classes", "_flat")
 
     def __init__(self, target: np.ndarray, n_classes: int, ignore_index: int, dtype=_FLOAT32):
         xp = array_module(target)
-        y = target.reshape(-1)
-        self.rows = _row_numbers(y)
-        self.valid = self.row_factor = None
+        y = self.target = target.reshape(-1)
+        self.n_classes = n_classes
+        self.valid = self.row_factor = self._classes = self._flat = None
         if xp is not np:
-            self._mark_on_device(y, n_classes, ignore_index, dtype)
+            self.row_factor = _row_factors(y, n_classes, ignore_index, dtype)
             return
         valid = None
         if y.size:
@@ -619,30 +625,43 @@ class _ClassIndices:
                     bad &= valid
                 if bad.any():
                     raise IndexError(f"Target {int(y[bad][0])} is out of bounds.")
-        if valid is not None:
-            y = np.where(valid, y, 0)  # any class will do for an ignored row: its loss is zeroed
-        self.classes = y.astype(np.intp, copy=False)
         self.valid = valid
 
-    def _mark_on_device(self, y, n_classes, ignore_index, dtype) -> None:
-        # clip the targets into [low, high]: every class and ignore_index keep their number, and
-        # everything else lands on a number that is neither -- then one lookup in a small table says
-        # per row: 1 (a class), 0 (ignored) or NaN (out of range)
-        xp = array_module(y)
-        low, high = _clip_range(n_classes, ignore_index)
-        if high - low <= _MAX_TABLE:
-            self.row_factor = _row_factor_table(y, n_classes, ignore_index, dtype)[xp.clip(y, low, high)]
-        else:  # an ignore_index far from the classes: the same answer from two comparisons
-            # (a table whose ignore_index, -2, never occurs once the targets are clipped to [-1, n_classes])
-            in_range = _row_factor_table(y, n_classes, -2, dtype)[xp.clip(y, -1, n_classes)]
-            self.row_factor = xp.where(y == ignore_index, dtype.type(0), in_range)
-        self.classes = xp.clip(y, 0, max(n_classes - 1, 0)).astype(np.intp, copy=False)  # safe to gather with
+    @property
+    def classes(self) -> np.ndarray:
+        """A class number per row, safe to index a per-class array with (what an ignored or, on a GPU, an
+        out-of-range row gets does not matter: its loss is zeroed, or NaN)."""
+        if self._classes is None:
+            y = self.target
+            if self.valid is not None:
+                y = np.where(self.valid, y, 0)
+            elif self.row_factor is not None:
+                y = array_module(y).clip(y, 0, max(self.n_classes - 1, 0))
+            self._classes = y.astype(np.intp, copy=False)
+        return self._classes
+
+    def flat_positions(self) -> np.ndarray:
+        """Where each row's target sits in a C-ordered ``(rows, n_classes)`` array seen as one row of numbers:
+        ``row * n_classes + class`` (the row offsets are made once per size on a GPU)."""
+        if self._flat is None:
+            self._flat = _row_offsets(self.target, self.n_classes) + self.classes
+        return self._flat
+
+    def pick(self, x: np.ndarray) -> np.ndarray:
+        """Each row's entry of ``x`` (rows, n_classes) at its target class: ``x[rows, classes]``."""
+        return x.take(self.flat_positions())
+
+    def subtract_at_targets(self, d: np.ndarray, values) -> np.ndarray:
+        """``d[rows, classes] -= values`` for a new C-ordered ``d`` (rows, n_classes), in place."""
+        flat, at = d.reshape(-1), self.flat_positions()
+        flat[at] = flat[at] - values
+        return d
 
     def count(self):
         """How many rows count: an int, or on a GPU a 0-d device array (NaN if a target was out of range)."""
         if self.row_factor is not None:
             return self.row_factor.sum()
-        return self.classes.size if self.valid is None else int(self.valid.sum())
+        return self.target.size if self.valid is None else int(self.valid.sum())
 
     def weight_total(self, weight: np.ndarray):
         """The summed class weights of the rows that count (a 0-d device array on a GPU)."""
@@ -659,13 +678,13 @@ class _ClassIndices:
             per_row *= self.row_factor if per_row.ndim == 1 else self.row_factor[:, None]
         return per_row
 
-    def distribution(self, n_classes: int, dtype, weight=None, smoothing: float = 0.0) -> np.ndarray:
+    def distribution(self, dtype, weight=None, smoothing: float = 0.0) -> np.ndarray:
         """The per-row weighted target distribution ``q`` (one-hot, smoothed, weighted; 0 for ignored rows)."""
-        q = array_module(self.classes).zeros((self.classes.size, n_classes), dtype)
+        q = array_module(self.target).zeros((self.target.size, self.n_classes), dtype)
+        on_target = (1.0 - smoothing) * (weight.take(self.classes) if weight is not None else 1.0)
+        q.reshape(-1)[self.flat_positions()] = on_target
         if smoothing:
-            q += (smoothing / n_classes) * (weight if weight is not None else 1.0)
-        on_target = (1.0 - smoothing) * (weight[self.classes] if weight is not None else 1.0)
-        q[self.rows, self.classes] += on_target
+            q += (smoothing / self.n_classes) * (weight if weight is not None else 1.0)
         return self.zero_ignored(q)
 
 
@@ -682,12 +701,31 @@ def _device_constant(key, make):
     return value
 
 
-def _row_numbers(y) -> np.ndarray:
-    """``arange(len(y))`` on ``y``'s device (to pick one entry per row): on a GPU made once per size."""
+def _row_offsets(y, n_classes: int) -> np.ndarray:
+    """``arange(len(y)) * n_classes``, the flat position of each row's start, on ``y``'s device (on a GPU made
+    once per size, so that it is copied there once)."""
     if y.__class__ is np.ndarray:
-        return np.arange(y.size)
+        return np.arange(y.size) * n_classes
     device = device_of(y)
-    return _device_constant(("rows", device, y.size), lambda: to_device(np.arange(y.size), device))
+    return _device_constant(("row offsets", device, y.size, n_classes),
+                            lambda: to_device(np.arange(y.size) * n_classes, device))
+
+
+def _row_factors(y, n_classes: int, ignore_index: int, dtype) -> np.ndarray:
+    """Per target, found on its device without reading it back: 1 (a class), 0 (``ignore_index``) or NaN.
+
+    The targets are clipped into ``_clip_range``: every class and ``ignore_index`` keep their
+    number, everything else lands on a number that is neither; then one lookup in a small table
+    gives the factor.
+    """
+    xp = array_module(y)
+    low, high = _clip_range(n_classes, ignore_index)
+    if high - low <= _MAX_TABLE:
+        return _row_factor_table(y, n_classes, ignore_index, dtype)[xp.clip(y, low, high)]
+    # an ignore_index far from the classes: the same answer from two comparisons (with a table whose
+    # ignore_index, -2, never occurs once the targets are clipped to [-1, n_classes])
+    in_range = _row_factor_table(y, n_classes, -2, dtype)[xp.clip(y, -1, n_classes)]
+    return xp.where(y == ignore_index, dtype.type(0), in_range)
 
 
 def _clip_range(n_classes: int, ignore_index: int) -> tuple:
@@ -805,10 +843,10 @@ class CrossEntropy(Function):
             indices = _ClassIndices(target, n_classes, ignore_index, x.dtype)
             if weight is None and not smoothing:  # the common case: no (rows, C) target array at all
                 q = None
-                losses = indices.zero_ignored(log_total[:, 0] - shifted[indices.rows, indices.classes])
+                losses = indices.zero_ignored(log_total[:, 0] - indices.pick(shifted))
                 denominator = _mean_denominator(indices, None, reduction)
             else:
-                q = indices.distribution(n_classes, x.dtype, weight, smoothing)
+                q = indices.distribution(x.dtype, weight, smoothing)
                 losses = -(q * (shifted - log_total)).sum(axis=1)
                 denominator = _mean_denominator(indices, weight, reduction)
         ctx.save_for_backward(logits, target)
@@ -829,7 +867,7 @@ class CrossEntropy(Function):
             q, indices = ctx.q, ctx.indices
             if q is None:  # p - one_hot, scaled; ignored rows get no gradient
                 d = ctx.probs * scale
-                d[indices.rows, indices.classes] -= scale[:, 0] if scale.ndim else scale
+                indices.subtract_at_targets(d, scale[:, 0] if scale.ndim else scale)
                 indices.zero_ignored(d)
             else:
                 d = (ctx.probs * q.sum(axis=1, keepdims=True) - q) * scale
@@ -853,7 +891,7 @@ def _cross_entropy_backward_graph(ctx, grad, logits, target, need_logits, need_t
     if need_logits:
         q = ctx.q
         if q is None:
-            q = ctx.indices.distribution(ctx.probs.shape[1], ctx.probs.dtype)
+            q = ctx.indices.distribution(ctx.probs.dtype)
         summed_shape = list(logits.shape)
         summed_shape[class_dim] = 1
         q_sum = _wrap(_classes_back(q.sum(axis=1, keepdims=True), summed_shape))
@@ -916,21 +954,21 @@ class NllLoss(Function):
         x = _classes_last(_upcast(log_probs))
         n_rows, n_classes = x.shape
         indices = _ClassIndices(target, n_classes, ignore_index, x.dtype)
-        losses = -x[indices.rows, indices.classes]
+        losses = -indices.pick(x)
         if weight is not None:
             losses *= weight[indices.classes]
         indices.zero_ignored(losses)
         denominator = _mean_denominator(indices, weight, reduction)
         ctx.save_for_backward(log_probs)
         ctx.indices, ctx.weight, ctx.denominator, ctx.reduction = indices, weight, denominator, reduction
-        ctx.n_classes, ctx.compute_dtype = n_classes, x.dtype
+        ctx.compute_dtype = x.dtype
         out_shape = log_probs.shape[:1] + log_probs.shape[2:] if log_probs.ndim > 1 else ()
         return _reduce_losses(losses, reduction, denominator, out_shape, log_probs.dtype)
 
     @staticmethod
     def backward(ctx, grad):
         (log_probs,) = ctx.saved_tensors
-        q = ctx.indices.distribution(ctx.n_classes, ctx.compute_dtype, ctx.weight)
+        q = ctx.indices.distribution(ctx.compute_dtype, ctx.weight)
         if _graph_wanted():
             scale = _loss_scale_tensor(grad, ctx.reduction, ctx.denominator, log_probs.ndim, ctx.weight is not None)
             return -_wrap(_classes_back(q, log_probs.shape)) * scale, None, None, None, None

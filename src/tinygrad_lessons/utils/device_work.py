@@ -21,10 +21,11 @@ NumPy subclass, so it can be watched::
     print(work.kernels, work.host_reads)   # e.g. 50 and 0
 
 The kernel count is an estimate of CuPy's launches, one per ufunc call or reduction,
-copy, fill, index gather/scatter and array-making function (not for views, ``empty``
-or shape arithmetic); the host-read count is exact for the ways this library reads
-back (``.item()``, ``.tolist()``, ``.get()``, ``bool``/``int``/``float``, boolean-mask
-indexing, ``nonzero``/``unique``). ``bench/gpu_bench.py`` prints both for the MLP step
+copy, fill and array-making function (not for views, ``empty`` or shape arithmetic),
+and for indexing as many as CuPy's indexing code launches (``x[rows, cols]`` is four:
+see ``_index_work``); the host-read count is exact for the ways this library reads
+back (``.item()``, ``.tolist()``, ``.get()``, ``bool``/``int``/``float``, indexing or
+assigning through a boolean mask, ``nonzero``/``unique``). ``bench/gpu_bench.py`` prints both for the MLP step
 beside its timings; tests keep the training step free of host reads.
 """
 
@@ -90,14 +91,41 @@ def _caller() -> str:
     return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
 
 
-def _has_array_index(index) -> bool:
-    items = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(i, (np.ndarray, list)) for i in items)
+def _index_items(index) -> tuple:
+    return index if isinstance(index, tuple) else (index,)
 
 
-def _has_mask_index(index) -> bool:
-    items = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(i, np.ndarray) and i.dtype == np.bool_ and i.ndim for i in items)
+def _is_mask(item) -> bool:
+    return isinstance(item, np.ndarray) and item.dtype == np.bool_ and item.ndim > 0
+
+
+def _index_work(index, setting: bool, value=None) -> tuple:
+    """``(kernels, host_reads)`` of ``a[index]`` (or ``a[index] = value``) on CuPy, as its indexing code
+    does it (``cupy/_core/_routines_indexing.pyx``):
+
+    * slices, integers, ``None``, ``...`` only: a view (nothing); assigning to it is one fill or copy;
+    * one integer array: one ``take`` (gather) or scatter kernel;
+    * ``k >= 2`` integer arrays (``a[rows, cols]``): a fill of the flat index, one kernel per array to add
+      its part (``_prepare_multiple_array_indexing``), then the take or scatter: ``k + 2`` launches;
+    * a boolean mask: a scan to number the True entries, a read of their count (the result's size, or how
+      many values to scatter: assigning through a mask waits too), then one kernel;
+    * index data in host memory (a list, a NumPy array) is copied to the GPU first: one more launch each;
+      so is an assigned value that is a Python number, for an array index.
+    """
+    items = _index_items(index)
+    masks = sum(1 for i in items if _is_mask(i))
+    arrays = sum(1 for i in items if isinstance(i, (np.ndarray, list)) and not _is_mask(i))
+    uploads = sum(1 for i in items if isinstance(i, list) or (isinstance(i, np.ndarray)
+                                                              and not isinstance(i, backend.SimulatedCudaArray)))
+    if masks:
+        kernels, reads = 2 + (arrays + 2 if arrays else 0), 1
+    elif arrays:
+        kernels, reads = (1 if arrays == 1 else arrays + 2), 0
+        if setting and not isinstance(value, np.ndarray):
+            uploads += 1
+    else:
+        kernels, reads = (1 if setting else 0), 0
+    return kernels + uploads, reads
 
 
 def _plain(value):
@@ -142,15 +170,20 @@ def _patches(work: DeviceWork) -> dict:
         method.__name__ = name
         return method
 
+    def index_work(index, setting, value=None):
+        kernels, reads = _index_work(index, setting, value)
+        what = "scatter (setitem)" if setting else "gather (indexing)"
+        for _ in range(reads):
+            work._read(("assigning" if setting else "indexing") + " through a boolean mask")
+        for _ in range(kernels):
+            work._kernel(what)
+
     def getitem(self, index):
-        if _has_mask_index(index):
-            work._read("boolean-mask indexing")
-        if _has_array_index(index):
-            work._kernel("gather (indexing)")
+        index_work(index, False)
         return base["__getitem__"](self, index)
 
     def setitem(self, index, value):
-        work._kernel("scatter (setitem)")
+        index_work(index, True, value)
         return base["__setitem__"](self, index, value)
 
     patches = {"__array_ufunc__": array_ufunc, "astype": astype, "__getitem__": getitem, "__setitem__": setitem,
