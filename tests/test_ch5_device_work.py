@@ -85,7 +85,9 @@ def test_ch5_count_sees_indexing_as_cupy_launches_it(simulated):
         a[mask] = a[mask] * 2
 
     cases += [(subtract_at_pairs, 9, 0), (assign_at_rows, 2, 0), (assign_through_mask, 5, 2),
-              (lambda: a.__setitem__(slice(None), 0), 1, 0)]
+              (lambda: a.__setitem__(slice(None), 0), 1, 0),
+              (lambda: xp.add.at(a, (rows, cols), 1.0), 5, 0),  # a fill, 2 index kernels, the scatter, the 1.0
+              (lambda: xp.add.at(a, rows, xp.ones(3, dtype=np.float32)), 2, 0)]  # (the ones are one fill)
     for run, kernels, reads in cases:
         with device_work.count() as work:
             run()

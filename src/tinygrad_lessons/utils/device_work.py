@@ -143,8 +143,20 @@ def _patches(work: DeviceWork) -> dict:
     base = {name: getattr(cls, name) for name in ("astype", "copy", "fill", "__getitem__", "__setitem__", "item",
                                                    "tolist", "get", "__bool__", "__float__", "__int__", "__index__")}
 
+    def index_work(index, setting, value=None):
+        kernels, reads = _index_work(index, setting, value)
+        what = "scatter (setitem)" if setting else "gather (indexing)"
+        for _ in range(reads):
+            work._read(("assigning" if setting else "indexing") + " through a boolean mask")
+        for _ in range(kernels):
+            work._kernel(what)
+
     def array_ufunc(self, ufunc, method, *inputs, **kwargs):
-        work._kernel(f"{ufunc.__name__}" + ("" if method == "__call__" else f".{method}"))
+        if method == "at":  # ``xp.add.at(a, index, b)``: on CuPy one scatter of atomic adds, after the same
+            # index work as ``a[index] = b``
+            index_work(inputs[1], True, inputs[2] if len(inputs) > 2 else None)
+        else:
+            work._kernel(f"{ufunc.__name__}" + ("" if method == "__call__" else f".{method}"))
         out = kwargs.get("out")
         if out is not None:
             kwargs["out"] = _plain(out)
@@ -169,14 +181,6 @@ def _patches(work: DeviceWork) -> dict:
             return base[name](self, *args, **kwargs)
         method.__name__ = name
         return method
-
-    def index_work(index, setting, value=None):
-        kernels, reads = _index_work(index, setting, value)
-        what = "scatter (setitem)" if setting else "gather (indexing)"
-        for _ in range(reads):
-            work._read(("assigning" if setting else "indexing") + " through a boolean mask")
-        for _ in range(kernels):
-            work._kernel(what)
 
     def getitem(self, index):
         index_work(index, False)
