@@ -84,7 +84,10 @@ def int_arg(value, fname: str, argname: str, position: int) -> int:
 def number_arg(value, fname: str, argname: str, position: int):
     """An argument torch declares ``Number``: a Python bool, int or float (also from NumPy or a 0-d tensor)."""
     cls = value.__class__
-    if cls is int or cls is float or cls is bool:
+    if cls is int:
+        dtypes.check_python_int(value)  # torch's 64-bit check, before the op's own (full's dtype, ...)
+        return value
+    if cls is float or cls is bool:
         return value
     if isinstance(value, Tensor) and value.ndim == 0:
         return value.item()

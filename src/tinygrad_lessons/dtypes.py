@@ -23,7 +23,7 @@ __all__ = [
     "dtype", "float16", "half", "bfloat16", "float32", "float", "float64", "double",
     "uint8", "int8", "int16", "short", "int32", "int", "int64", "long", "bool",
     "get_default_dtype", "set_default_dtype", "promote_types", "result_type",
-    "finfo", "iinfo",
+    "finfo", "iinfo", "check_python_int",
 ]
 
 
@@ -180,6 +180,56 @@ def promote_types(type1, type2) -> dtype:
     return _PROMOTION_TABLE[as_dtype(type1), as_dtype(type2)]
 
 
+# ---------------------------------------------------------------- Python ints as torch reads them
+_INT64_MIN, _INT64_MAX, _UINT64_END = -(2**63), 2**63 - 1, 2**64
+
+
+def check_python_int(value) -> None:
+    """torch's first step with a Python int passed where it expects a number: fit it in 64 bits.
+
+    torch's argument parser reads such an int as a C ``int64_t`` or, when it is too big for
+    that, as a ``uint64_t``. So ``-2**63 <= value < 2**64`` is accepted and anything else is
+    Python's own ``OverflowError`` (a negative one fails the unsigned try last, hence its
+    message), raised before the op looks at its tensors, dtypes or other arguments:
+    ``bool_tensor - 2**80`` is this error, not the bool-subtraction one. Anything that is not
+    an exact ``int`` (floats, bools, tensors) passes untouched. A value from 2**63 on becomes a
+    uint64 number (``result_type``): it wraps around in an integer tensor, as C converts it.
+    """
+    if value.__class__ is _builtin_int and not _INT64_MIN <= value < _UINT64_END:
+        raise OverflowError("can't convert negative int to unsigned" if value < 0 else "int too big to convert")
+
+
+#: what torch makes of a Python int in [2**63, 2**64): a uint64 number. We have no uint64 tensors, so
+#: this dtype lives only inside ``result_type``, where torch refuses to promote it with anything but
+#: a floating dtype (``bool_tensor + 2**63`` is an error; ``int32_tensor + 2**63`` stays int32).
+_uint64 = dtype("uint64", np.uint64, False, False, 5)
+
+
+def _promote_pair(a: dtype, b: dtype) -> dtype:
+    """``promote_types`` inside ``result_type``, where one side may be the uint64 of a huge int."""
+    try:
+        return _PROMOTION_TABLE[a, b]
+    except KeyError:  # one of them is _uint64: torch promotes it only with itself or a floating dtype
+        if a is b:
+            return a
+        if a.is_floating_point or b.is_floating_point:
+            return a if a.is_floating_point else b
+        names = [SCALAR_NAMES.get(d, "UInt64") for d in (a, b)]
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+                           f"{names[0]} and {names[1]}") from None
+
+
+def _wrapped_dtype(value) -> dtype:
+    """The dtype of a Python number among an op's operands: ``_scalar_dtype``, after torch's 64-bit
+    check of an int, and uint64 for the ints only that type holds."""
+    if value.__class__ is _builtin_int:
+        check_python_int(value)
+        if value > _INT64_MAX:
+            return _uint64
+        return int64
+    return _scalar_dtype(value)
+
+
 def _scalar_dtype(value) -> dtype:
     """The dtype torch gives a Python number when it takes part in an operator."""
     cls = value.__class__
@@ -211,7 +261,7 @@ def _combine_categories(higher, lower):
     if higher.is_floating_point:
         return higher
     if higher is bool or lower.is_floating_point:
-        return _PROMOTION_TABLE[higher, lower]
+        return _promote_pair(higher, lower)
     return higher
 
 
@@ -221,7 +271,8 @@ def result_type(*operands) -> dtype:
     Operands fall in three groups, strongest first: tensors with dimensions, 0-d tensors,
     and Python numbers. A weaker group changes the result only when it is of a higher
     category (bool < integer < floating). ``uint8 + 300`` therefore stays uint8, while
-    ``int32 + 1.5`` becomes the default float dtype.
+    ``int32 + 1.5`` becomes the default float dtype. A Python int gets torch's 64-bit check
+    (``check_python_int``) here, where every op first meets its numbers.
     """
     dim_result = zero_result = wrapped_result = None
     for op in operands:
@@ -232,9 +283,13 @@ def result_type(*operands) -> dtype:
             else:
                 zero_result = d if zero_result is None else _PROMOTION_TABLE[zero_result, d]
         else:
-            d = _scalar_dtype(op)
-            wrapped_result = d if wrapped_result is None else _PROMOTION_TABLE[wrapped_result, d]
-    return _combine_categories(dim_result, _combine_categories(zero_result, wrapped_result))
+            d = _wrapped_dtype(op)
+            wrapped_result = d if wrapped_result is None else _promote_pair(wrapped_result, d)
+    result = _combine_categories(dim_result, _combine_categories(zero_result, wrapped_result))
+    if result is _uint64:  # only numbers, all in [2**63, 2**64): torch's answer is a dtype we don't have
+        raise TypeError("tinygrad_lessons has no uint64 dtype: the numbers in [2**63, 2**64) need a tensor "
+                        "to take the dtype of")
+    return result
 
 
 # ---------------------------------------------------------------- numeric limits

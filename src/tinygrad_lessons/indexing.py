@@ -122,16 +122,20 @@ def _scalar_as(value, dtype, check_half=True):
     """
     if isinstance(value, Tensor):
         value = value.item()
+    dtypes.check_python_int(value)  # before anything else, bool targets included
     if dtype is dtypes.bool:
         return np.bool_(bool(value))  # any non-zero number is True
     if isinstance(value, (bool, np.bool_, int, np.integer)):
-        value = int(value)
-        if not -(2**63) <= value < 2**63:
-            raise OverflowError("int too big to convert")
+        value = int(value)  # (2**63 and up, torch's uint64 numbers, fit float types only)
         if not dtype.is_floating_point:
             low, high = _INT_RANGE[dtype]
             if not (-high if low == 0 else low) <= value <= high:
                 raise _overflow(dtype)
+        elif abs(value) > _FLOAT_MAX[dtype]:  # only half types are this small: 2**16 already overflows them
+            if check_half:
+                raise _overflow(dtype)
+            with np.errstate(over="ignore"):
+                return np.array(float(value)).astype(dtype.numpy_dtype)[()]
     else:
         value = float(value)
         if not dtype.is_floating_point:
@@ -1462,6 +1466,7 @@ def _masked_fill_function(self, mask, value, fill):
 
 def masked_fill(input, mask, value):  # noqa: A002 - torch's name
     """``value`` where the boolean ``mask`` is True, ``input`` elsewhere (``mask`` broadcasts)."""
+    dtypes.check_python_int(value)  # torch reads the number before it looks at the mask
     _check_bool_mask("masked_fill", mask, _MASKED_FILL_DTYPE)
     return _masked_fill_function(input, mask, value, _fill_value(input, value))
 
@@ -1471,6 +1476,7 @@ def masked_fill_(self, mask, value):
 
     Recorded when autograd watches (``_records_inplace``).
     """
+    dtypes.check_python_int(value)  # torch reads the number before it looks at the mask
     record = _records_inplace(self, value)
     _check_bool_mask("masked_fill_", mask, _MASKED_FILL_DTYPE)
     fill = _fill_value(self, value)

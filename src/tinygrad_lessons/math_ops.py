@@ -104,6 +104,9 @@ _BOOL_NP = np.dtype(np.bool_)
 _F32_NP = np.dtype(np.float32)
 _F64_NP = np.dtype(np.float64)
 _F32_MAX = float(np.finfo(np.float32).max)
+#: the Python ints torch accepts as numbers (``dtypes.check_python_int``), for the fast paths' inline test
+_INT_LOW, _INT_END = -(2**63), 2**64
+_UINT64_MASK = 2**64 - 1
 
 
 def torch_name(np_dtype) -> str:
@@ -135,12 +138,13 @@ def _require_tensor(x, fname: str, argname: str = "input", position: int = 1):
 
 def _scalar_as(value, np_dtype):
     """A Python number converted to ``np_dtype`` as torch converts it: integers wrap around
-    (``uint8``: 300 -> 44), floats round (1e10 -> float16 is inf, silently)."""
+    (``uint8``: 300 -> 44; ``int64``: 2**63 -> -2**63, torch's uint64 number cast), floats round
+    (1e10 -> float16 is inf, silently)."""
     if np_dtype.kind in "iu" and not isinstance(value, (float, np.floating)):
         try:
             return np_dtype.type(value)
-        except OverflowError:  # out of the dtype's range: wrap around, as C (and torch) do
-            return np.array(int(value), np.int64).astype(np_dtype)[()]  # a NumPy number, as above
+        except OverflowError:  # out of the dtype's range: wrap around its 64 bits, as C (and torch) do
+            return np.array(int(value) & _UINT64_MASK, np.uint64).astype(np_dtype)[()]  # a NumPy number
     return np_dtype.type(value)
 
 
@@ -303,9 +307,12 @@ def _record_plain(fn, out, a, b, extra):
 
 def _plain_with_number(tensor, number) -> bool:
     """A float32/float64 tensor meets a Python number: NumPy rounds the number to the tensor's dtype,
-    as torch does (numbers too large for float32 are left to the general path)."""
+    as torch does (numbers too large for float32 are left to the general path, and so are ints
+    beyond 64 bits: its ``result_type`` raises torch's OverflowError for them)."""
     x = tensor._data
     if not c_contiguous(x) or 1 in x.shape:
+        return False
+    if number.__class__ is int and not _INT_LOW <= number < _INT_END:
         return False
     return x.dtype == _F64_NP or (x.dtype == _F32_NP and -_F32_MAX <= number <= _F32_MAX)
 
@@ -447,7 +454,7 @@ class Sub(Function):
             ctx.node_name = "RsubBackward1"
         if alpha == 1:
             return _binary(np.subtract, a, b, np_dtype)
-        return _elementwise(_scaled(np.subtract, _scalar_as(alpha, np_dtype)), (a, b), np_dtype)
+        return _elementwise(_scaled(np.add, _scalar_as(_negated_alpha(alpha), np_dtype)), (a, b), np_dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -539,7 +546,7 @@ class Remainder(Function):
             ctx.node_name = "RemainderBackward1"
             ctx.save_for_backward(a, b)  # for b's gradient (remainder() drops them when b needs none)
         if np_dtype.kind in "iu":
-            _check_nonzero_divisor(b)
+            _check_nonzero_divisor(b, np_dtype)
         return _elementwise(np.remainder if np_dtype.kind in "iu" else _float_remainder, (a, b), np_dtype)
 
     @staticmethod
@@ -560,7 +567,7 @@ class Fmod(Function):
             ctx.node_name = "FmodBackward1"
             ctx.save_for_backward(a, b)  # for b's gradient (fmod() drops them when b needs none)
         if np_dtype.kind in "iu":
-            _check_nonzero_divisor(b)
+            _check_nonzero_divisor(b, np_dtype)
         return _elementwise(_int_fmod if np_dtype.kind in "iu" else np.fmod, (a, b), np_dtype)
 
     @staticmethod
@@ -704,7 +711,7 @@ def _zeros_like(t):
 def _divide(a, b, np_dtype, rounding_mode):
     """``a / b`` in ``np_dtype``, rounded as asked; integer division by zero raises, as in torch."""
     if np_dtype.kind in "iu":
-        _check_nonzero_divisor(b)
+        _check_nonzero_divisor(b, np_dtype)
         divide = _int_trunc_divide if rounding_mode == "trunc" else np.floor_divide
         return _elementwise(divide, (a, b), np_dtype)
     divide = _FLOAT_DIVIDE[rounding_mode]
@@ -717,7 +724,7 @@ def _divide(a, b, np_dtype, rounding_mode):
     return _elementwise(divide, (a, b), np_dtype)
 
 
-def _check_nonzero_divisor(b):
+def _check_nonzero_divisor(b, np_dtype):
     """Integer division by zero has no answer: torch raises (NumPy would quietly give 0).
 
     On a GPU, asking costs a synchronisation (the answer must come back to Python); integer
@@ -726,7 +733,7 @@ def _check_nonzero_divisor(b):
     if _is_array(b):
         if b.size and not b.all():
             raise RuntimeError("ZeroDivisionError")
-    elif b == 0:
+    elif _scalar_as(b, np_dtype) == 0:  # as the number wraps: int32 // 2**32 divides by 0
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -864,14 +871,28 @@ def _no_alpha(alpha) -> bool:
     return alpha.__class__ is int and alpha == 1
 
 
-def _check_alpha(np_dtype, alpha):
-    """torch's rules for ``alpha``: no float alpha for integer results, no bool alpha but for bool ones."""
+def _check_alpha(np_dtype, alpha, sub=False):
+    """torch's rules for ``alpha``: no float alpha for integer results, no bool alpha but for bool ones,
+    and one that fits the result dtype (torch converts it with a check; ``sub`` converts ``-alpha``,
+    negated as C negates an ``int64_t``: -(-2**63) stays -2**63)."""
     if not _is_number(alpha):
         raise TypeError(f"add(): argument 'alpha' must be Number, not {type(alpha).__name__}")
     if isinstance(alpha, (bool, np.bool_)) and np_dtype != _BOOL_NP:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if np_dtype not in _FLOAT_NP and isinstance(alpha, (float, np.floating)):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if sub and not isinstance(alpha, (bool, np.bool_)):
+        alpha = _negated_alpha(alpha)
+    _check_fits(alpha, dtypes.FROM_NUMPY[np_dtype])
+
+
+def _negated_alpha(alpha):
+    """``-alpha`` as torch negates a number for ``sub`` (which is ``add`` with ``-alpha``): an int in
+    ``int64_t`` arithmetic, wrapping: -(-2**63) is -2**63, and the uint64 number 2**64-1, read as
+    the int64 -1, becomes 1 (so ``sub(a, b, alpha=2**64-1)`` is ``a + b``)."""
+    if alpha.__class__ is int:
+        return (2**63 - alpha) % 2**64 - 2**63
+    return -alpha
 
 
 def add(input, other, *, alpha=1):  # noqa: A002 - torch's name
@@ -880,6 +901,8 @@ def add(input, other, *, alpha=1):  # noqa: A002 - torch's name
         out = _plain_binary(np.add, input, other, Add, _ALPHA_1)
         if out is not None:
             return out
+    else:
+        dtypes.check_python_int(alpha)
     np_dtype = _arith_dtype(input, other, "add")
     if not _no_alpha(alpha):
         _check_alpha(np_dtype, alpha)
@@ -904,10 +927,14 @@ def sub(input, other, *, alpha=1):  # noqa: A002 - torch's name
         out = _plain_binary(np.subtract, input, other, Sub, _ALPHA_1)
         if out is not None:
             return out
+    dtypes.check_python_int(alpha)
+    dtypes.check_python_int(input)  # torch reads its numbers first, then refuses bools, then promotes
+    dtypes.check_python_int(other)
+    if isinstance(input, Tensor) or isinstance(other, Tensor):
+        _check_sub(input, other)
     np_dtype = _arith_dtype(input, other, "sub")
-    _check_sub(input, other)
     if not _no_alpha(alpha):
-        _check_alpha(np_dtype, alpha)
+        _check_alpha(np_dtype, alpha, sub=True)
     return Sub.apply(input, other, np_dtype, alpha)
 
 
@@ -990,6 +1017,7 @@ def fmod(input, other):  # noqa: A002 - torch's name
 
 def pow(input, exponent):  # noqa: A001, A002 - torch's names
     """``input ** exponent``; an integer tensor to a negative integer number is an error, as in torch."""
+    _check_int_exponent(input, exponent)
     np_dtype = _arith_dtype(input, exponent, "pow")
     if np_dtype == _BOOL_NP and not _is_number(exponent):  # bool ** True/False is torch's x**1 / x**0 shortcut
         raise _not_implemented("pow", np_dtype)
@@ -998,6 +1026,16 @@ def pow(input, exponent):  # noqa: A001, A002 - torch's names
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         _check_fits(exponent, dtypes.FROM_NUMPY[np_dtype])  # torch converts a number exponent with a check
     return Pow.apply(input, exponent, np_dtype)
+
+
+def _check_int_exponent(base, exponent):
+    """torch reads an int exponent of a non-floating tensor as an ``int64_t``, with a check: a uint64
+    number (2**63 and up) is then an overflow, not the uint64 promotion error ``bool ** 2**63``
+    would otherwise meet (a float tensor takes it as a float: ``x ** 2**63`` is fine)."""
+    dtypes.check_python_int(exponent)
+    if (exponent.__class__ is int and exponent >= 2**63 and isinstance(base, Tensor)
+            and not base.dtype.is_floating_point):
+        raise RuntimeError("value cannot be converted to type int64_t without overflow")
 
 
 def maximum(input, other):  # noqa: A002 - torch's name
@@ -2110,6 +2148,8 @@ def _plain_inplace(self, other) -> bool:
     dtype, shape and device that doesn't partly share ``self``'s memory, or a Python number on
     a float32/float64 tensor (where it fits without overflow).
     """
+    if other.__class__ is int and not _INT_LOW <= other < _INT_END:
+        dtypes.check_python_int(other)  # torch's OverflowError comes before any other check
     grad_mode = STATE.enabled
     if self.requires_grad and grad_mode:
         return False
@@ -2128,8 +2168,16 @@ def _plain_inplace(self, other) -> bool:
 
 
 def _plain_alpha(self, alpha) -> bool:
-    """An ``alpha`` the fast path may take: a Python int or float, for a float tensor."""
-    return (alpha.__class__ is float or alpha.__class__ is int) and self._data.dtype in _FLOAT_NP
+    """An ``alpha`` the fast path may take: a Python int or float that fits a float32/float64 tensor's
+    dtype (others get ``_check_alpha``'s overflow check on the general path)."""
+    if alpha.__class__ is int:  # only ints NumPy negates as torch does (see _negated_alpha)
+        dtypes.check_python_int(alpha)
+        if not -(2**63) < alpha < 2**63:
+            return False
+    elif alpha.__class__ is not float:
+        return False
+    x = self._data
+    return x.dtype == _F64_NP or (x.dtype == _F32_NP and -_F32_MAX <= alpha <= _F32_MAX)
 
 
 def _plain_operand(other, np_dtype):
@@ -2159,6 +2207,8 @@ def sub_(self, other, *, alpha=1):
             x, y if alpha == 1 else y * x.dtype.type(alpha), out=x)
         self._bump_version()
         return self
+    dtypes.check_python_int(other)  # (the fast path above skips bool tensors)
+    dtypes.check_python_int(alpha)
     _check_leaf(self)  # under grad mode, the fast path above never takes a tensor that requires grad
     _check_sub(self, other)
     return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: sub(self, other, alpha=alpha))
@@ -2197,22 +2247,26 @@ def true_divide_(self, other):
 
 def floor_divide_(self, other):
     """In-place ``//``."""
+    dtypes.check_python_int(other)  # torch's argument parser runs before the op's own checks
     _check_leaf(self)
     return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: floor_divide(self, other))
 
 
 def remainder_(self, other):
+    dtypes.check_python_int(other)
     _check_leaf(self)
     return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: remainder(self, other))
 
 
 def fmod_(self, other):
+    dtypes.check_python_int(other)
     _check_leaf(self)
     return _inplace_binary(self, other, _result_np_dtype(self, other), lambda: fmod(self, other))
 
 
 def pow_(self, exponent):
     """In-place ``pow``."""
+    _check_int_exponent(self, exponent)
     _check_leaf(self)
     np_dtype = _result_np_dtype(self, exponent)
     if np_dtype.kind in "iu" and _is_number(exponent) and exponent < 0:
@@ -2222,6 +2276,8 @@ def pow_(self, exponent):
 
 def clamp_(self, min=None, max=None):  # noqa: A002 - torch's names
     """In-place ``clamp``; number bounds must not change the dtype (no float bounds on an int tensor)."""
+    dtypes.check_python_int(min)
+    dtypes.check_python_int(max)
     _check_leaf(self)
     bounds = [b for b in (min, max) if b is not None]
     np_dtype = _result_np_dtype(self, *bounds) if bounds else self._data.dtype
@@ -2400,6 +2456,7 @@ def zero_(self):
 
 def fill_(self, value):
     """Set every element to ``value`` (a number or a 0-d tensor), converted to ``self``'s dtype."""
+    dtypes.check_python_int(value)
     _check_leaf(self)
     value_tensor = None
     if isinstance(value, Tensor):
