@@ -101,18 +101,16 @@ def _run(roots, *, retain_graph, create_graph, capture=None, accumulate=True):
                 if accumulate:
                     _accumulate(node.variable, grads[0], create_graph)
                 continue
-            retained = getattr(node, "_retained", None)
+            retained = node.__dict__.get("_retained")  # set by retain_grad() on an output
             if retained:
                 for nr, ref in retained.items():
                     t = ref()
                     if t is not None and nr in grads:
                         _accumulate(t, grads[nr].clone() if not create_graph else grads[nr], create_graph)
-            grad_outputs = [grads.get(i) for i in range(node.num_outputs)]
-            for i, g in enumerate(grad_outputs):
-                if g is None:  # an unused output: zeros, on the device of the gradients that did arrive
-                    shape, dtype = node.outputs_meta[i]
-                    grad_outputs[i] = _zeros(shape, dtype, next(iter(grads.values())).device)
-            grad_inputs = node.backward(node, *grad_outputs)
+            if node.num_outputs == 1:  # the common case: one output, and a gradient reached it
+                grad_inputs = node.backward(node, grads[0])
+            else:
+                grad_inputs = node.backward(node, *_gradients_of_outputs(node, grads))
             if not isinstance(grad_inputs, tuple):
                 grad_inputs = (grad_inputs,)
             positions = node._tensor_args
@@ -143,6 +141,17 @@ def _run(roots, *, retain_graph, create_graph, capture=None, accumulate=True):
     finally:
         STATE.enabled = previous_mode
     return captured
+
+
+def _gradients_of_outputs(node, grads: dict) -> list:
+    """One gradient per output of a multi-output node: zeros for an output no gradient reached
+    (on the device of the gradients that did arrive)."""
+    grad_outputs = [grads.get(i) for i in range(node.num_outputs)]
+    for i, g in enumerate(grad_outputs):
+        if g is None:
+            shape, dtype = node.outputs_meta[i]
+            grad_outputs[i] = _zeros(shape, dtype, next(iter(grads.values())).device)
+    return grad_outputs
 
 
 def _release(node, deps, buffers, ready):

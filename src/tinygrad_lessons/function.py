@@ -87,16 +87,22 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run ``forward`` on the arrays behind the tensors; record the graph if needed."""
-        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        arrays = []
         device = None
+        record = False  # record the graph when grad mode is on and a tensor argument requires grad
         for a in args:  # every tensor argument must be on one device (0-d CPU tensors excepted, as in torch)
             if isinstance(a, Tensor):
+                arrays.append(a._data)
+                record = record or a.requires_grad
                 if device is None:
                     device = a.device
                 elif a.device is not device:
-                    arrays = same_device_arrays(args)
-                    break
-        record = STATE.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+                    device = False  # (torch's error, or a 0-d CPU tensor moved: below)
+            else:
+                arrays.append(a)
+        if device is False:
+            arrays = same_device_arrays(args)
+        record = record and STATE.enabled
         if not record:
             out = cls.forward(_NO_RECORD, *arrays)
             return _wrap_outputs(cls, args, out, None)
