@@ -484,6 +484,18 @@ def test_unsupported_operands():
     assert x.__hash__() == id(x) // 16 or isinstance(hash(x), int)  # tensors stay hashable
 
 
+@pytest.mark.parametrize("op", [lambda x, c: x + c, lambda x, c: c - x, lambda x, c: x * c, lambda x, c: x / c,
+                                lambda x, c: x ** c, lambda x, c: x == c, lambda x, c: c != x,
+                                lambda x, c: tl.add(x, c), lambda x, c: tl.where(x > 0, x, c)],
+                         ids=["add", "rsub", "mul", "div", "pow", "eq", "ne", "tl.add", "where"])
+@pytest.mark.parametrize("number", [1j, 1 + 2j, np.complex64(1)], ids=["1j", "1+2j", "np.complex64"])
+def test_complex_numbers_get_a_clear_error(op, number):
+    """torch would make a complex tensor; here a complex number is an error that says why, never
+    Python's fallback (``t == 1j`` would otherwise quietly be ``False``)."""
+    with pytest.raises(TypeError, match="no complex dtypes: use two real tensors instead"):
+        op(tl.ones(2), number)
+
+
 def test_operators_on_numpy_scalars_defer_to_tensors():
     x, tx = pair_from_numpy(np.array([1.0, 2.0], np.float32))
     check_op(lambda: np.float32(2) * x, lambda: np.float32(2) * tx)

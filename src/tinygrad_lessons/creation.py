@@ -298,7 +298,7 @@ def infer_dtype(data) -> dtypes.dtype:
     if isinstance(data, numbers.Real):
         return dtypes.get_default_dtype()
     if isinstance(data, numbers.Complex):
-        raise TypeError("tinygrad_lessons has no complex dtypes: use two real tensors instead")
+        raise TypeError(dtypes.NO_COMPLEX)
     raise RuntimeError(f"Could not infer dtype of {cls.__name__}")
 
 

@@ -184,6 +184,10 @@ def promote_types(type1, type2) -> dtype:
 _INT64_MIN, _INT64_MAX, _UINT64_END = -(2**63), 2**63 - 1, 2**64
 
 
+#: what a complex number meets anywhere in the library (torch would make a complex tensor)
+NO_COMPLEX = "tinygrad_lessons has no complex dtypes: use two real tensors instead"
+
+
 def check_python_int(value) -> None:
     """torch's first step with a Python int passed where it expects a number: fit it in 64 bits.
 
@@ -249,6 +253,8 @@ def _scalar_dtype(value) -> dtype:
         return int64
     if isinstance(value, _builtin_float):
         return _default_float
+    if isinstance(value, (complex, np.complexfloating)):
+        raise TypeError(NO_COMPLEX)
     raise TypeError(f"unsupported operand type: {type(value).__name__}")
 
 

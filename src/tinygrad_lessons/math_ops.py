@@ -2510,12 +2510,23 @@ def copy_(self, src, non_blocking=False):
 
 
 # ====================================================================== operators
+def _foreign_operand(other):
+    """What an operator answers for an operand that is neither a tensor nor a real number.
+
+    NotImplemented, so that Python tries the other operand's method or raises its usual
+    TypeError -- except for a complex number: torch would make a complex tensor, and without
+    a clear error here ``t == 1j`` would quietly be Python's ``False``.
+    """
+    if isinstance(other, (complex, np.complexfloating)):
+        raise TypeError(dtypes.NO_COMPLEX)
+    return NotImplemented
+
+
 def _number_or_tensor(fn):
-    """Turn ``fn(a, b)`` into an operator method that returns NotImplemented for foreign operands,
-    so Python can try the other operand's method (or raise its usual TypeError)."""
+    """Turn ``fn(a, b)`` into an operator method that declines foreign operands (``_foreign_operand``)."""
     def operator(self, other):
         if other.__class__ is not Tensor and not _is_operand(other):
-            return NotImplemented
+            return _foreign_operand(other)
         return fn(self, other)
     operator.__name__ = fn.__name__
     operator.__doc__ = fn.__doc__
@@ -2528,7 +2539,7 @@ def __add__(self, other):
     if out is not None:
         return out
     if other.__class__ is not Tensor and not _is_operand(other):
-        return NotImplemented
+        return _foreign_operand(other)
     return add(self, other)
 
 
@@ -2538,7 +2549,7 @@ def __sub__(self, other):
         if out is not None:
             return out
     if other.__class__ is not Tensor and not _is_operand(other):
-        return NotImplemented
+        return _foreign_operand(other)
     return sub(self, other)
 
 
@@ -2547,7 +2558,7 @@ def __mul__(self, other):
     if out is not None:
         return out
     if other.__class__ is not Tensor and not _is_operand(other):
-        return NotImplemented
+        return _foreign_operand(other)
     return mul(self, other)
 
 
@@ -2558,7 +2569,7 @@ def __truediv__(self, other):
         if out is not None:
             return out
     if other.__class__ is not Tensor and not _is_operand(other):
-        return NotImplemented
+        return _foreign_operand(other)
     return div(self, other)
 
 
