@@ -702,10 +702,8 @@ def _device_constant(key, make):
 
 
 def _row_offsets(y, n_classes: int) -> np.ndarray:
-    """``arange(len(y)) * n_classes``, the flat position of each row's start, on ``y``'s device (on a GPU made
-    once per size, so that it is copied there once)."""
-    if y.__class__ is np.ndarray:
-        return np.arange(y.size) * n_classes
+    """``arange(len(y)) * n_classes``, the flat position of each row's start, on ``y``'s device: made once
+    per size (on a GPU, copied there once)."""
     device = device_of(y)
     return _device_constant(("row offsets", device, y.size, n_classes),
                             lambda: to_device(np.arange(y.size) * n_classes, device))
