@@ -23,8 +23,8 @@ if os.environ.get("TL_TEST_DEVICE", "cpu") != "cpu":
 
 # Chapter 1's tests check CPU-side facts (NumPy memory sharing, bfloat16, torch's CPU repr text);
 # devices have their own tests (test_ch5_devices.py). The device run covers the operations.
-_CPU_ONLY_MODULES = ("test_ch1_", "test_api_docs", "test_grading", "test_course", "test_release", "test_browser",
-                     "test_instructor")
+_CPU_ONLY_MODULES = ("test_ch1_", "test_api_docs", "test_torch_names", "test_grading", "test_course", "test_release",
+                     "test_browser", "test_instructor")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -59,3 +59,10 @@ from .reductions import *
 from .printing import *
 from . import nn, optim, utils
 from . import grading
+
+
+def __getattr__(name):  # only for names the package lacks: say when torch has them (beyond_the_course)
+    from .beyond_the_course import missing
+    from .torch_names import TORCH  # (read only here: an error is the one time the list is needed)
+
+    raise missing("module 'tinygrad_lessons'", name, "torch", TORCH)

@@ -28,3 +28,10 @@ __all__ = [
     "functional", "init", "Parameter", "Module", "Linear", "Identity", "ReLU", "Sigmoid", "Tanh", "Softmax",
     "LogSoftmax", "Sequential", "ModuleList", "Flatten", "Dropout", "CrossEntropyLoss", "NLLLoss", "MSELoss",
 ]
+
+
+def __getattr__(name):  # only for names tl.nn lacks: say when torch.nn has them (tl.beyond_the_course)
+    from ..beyond_the_course import missing
+    from ..torch_names import NN
+
+    raise missing("module 'tinygrad_lessons.nn'", name, "torch.nn", NN)

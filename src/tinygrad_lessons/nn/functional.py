@@ -1028,3 +1028,9 @@ def one_hot(tensor, num_classes=-1):
     xp.equal(data[..., None], xp.arange(num_classes), out=out)
     return _wrap(out)
 
+
+def __getattr__(name):  # only for names F lacks: say when torch.nn.functional has them (tl.beyond_the_course)
+    from ..beyond_the_course import missing
+    from ..torch_names import NN_FUNCTIONAL
+
+    raise missing("module 'tinygrad_lessons.nn.functional'", name, "torch.nn.functional", NN_FUNCTIONAL)

@@ -12,3 +12,10 @@ from .optimizer import Optimizer
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW"]
+
+
+def __getattr__(name):  # only for names tl.optim lacks: say when torch.optim has them (tl.beyond_the_course)
+    from ..beyond_the_course import missing
+    from ..torch_names import OPTIM
+
+    raise missing("module 'tinygrad_lessons.optim'", name, "torch.optim", OPTIM)
