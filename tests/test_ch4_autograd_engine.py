@@ -180,6 +180,42 @@ def test_detach_shares_memory_and_version_but_not_the_graph():
     assert y._version == 1
 
 
+def test_dot_data_shares_memory_but_not_the_version_counter_as_in_torch():
+    """``.data`` is ``detach()`` without the version counter: in-place changes through it go unseen,
+    so backward uses the changed values where ``detach()`` would make it raise."""
+    results = []
+    for lib in (torch, tl):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        d = x.data
+        facts = [d.requires_grad, d.grad_fn is None, d.is_leaf, d.data_ptr() == x.data_ptr(), type(d).__name__]
+        y = (x * x).sum()  # saves x for backward
+        x.data.mul_(3)  # unseen by autograd: no error, and the gradient is 2 * (3x)
+        y.backward()
+        facts += [x._version, x.grad.tolist(), x.tolist()]
+        p = lib.nn.Parameter(lib.ones(2))
+        facts.append(type(p.data).__name__)
+        results.append(facts)
+    assert results[0] == results[1] == [False, True, True, True, "Tensor", 0, [6.0, 12.0], [3.0, 6.0], "Tensor"]
+    x = tl.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y = (x * x).sum()
+        x.detach().mul_(3)  # the same change through detach() is caught
+        y.backward()
+
+
+def test_assigning_dot_data_swaps_the_memory_as_in_torch():
+    for lib in (torch, tl):
+        x = lib.ones(3, requires_grad=True)
+        x.data = lib.zeros(5, dtype=lib.float64)  # shape and dtype may change; the graph role stays
+        facts = (tuple(x.shape), str(x.dtype).split(".")[-1], x.requires_grad, x.is_leaf)
+        assert facts == ((5,), "float64", True, True)
+        v = lib.ones(2, requires_grad=True) * 2
+        v.data = lib.zeros(2)
+        assert v.grad_fn is not None and v.tolist() == [0.0, 0.0]
+        with pytest.raises(TypeError, match="^Variable data has to be a tensor, but got list$"):
+            x.data = [1.0, 2.0]
+
+
 def test_autograd_grad_returns_gradients_without_touching_dot_grad():
     x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     z = Total.apply(Mul.apply(x, y))

@@ -300,6 +300,27 @@ class Tensor:
         out._version_counter = self._version_counter
         return out
 
+    @property
+    def data(self) -> Tensor:
+        """The values without the graph, the old way: a tensor sharing this one's memory, with
+        ``requires_grad=False`` -- and, unlike ``detach()``, a version counter of its own.
+
+        So an in-place change made through ``.data`` is invisible to autograd: a gradient that
+        needs the old values is then silently wrong (``detach()`` makes backward raise instead).
+        That is why torch now recommends ``detach()`` and ``no_grad()``; ``.data`` remains in
+        much older code (chapter 4).
+        """
+        return _wrap(self._data, self._get_storage())
+
+    @data.setter
+    def data(self, value) -> None:
+        """``t.data = other``: ``t`` now holds ``other``'s memory (its shape, dtype and device too),
+        keeping its own place in the graph -- a swap autograd does not see either."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        self._data, self._storage = value._data, value._get_storage()
+        self.dtype, self.device = value.dtype, value.device
+
     def detach_(self) -> Tensor:
         """Cut this tensor out of the graph, in place: it becomes a leaf."""
         self.grad_fn = None
