@@ -216,6 +216,80 @@ def test_assigning_dot_data_swaps_the_memory_as_in_torch():
             x.data = [1.0, 2.0]
 
 
+def _hook_scenarios(lib):
+    """Gradient hooks, each scenario's observable outcome (values, or the error) in plain Python."""
+    def leaf_hook_scales_grad():
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        handle = x.register_hook(lambda g: g * 10)
+        (x * 3).sum().backward()
+        first = x.grad.tolist()
+        handle.remove()
+        x.grad = None
+        (x * 3).sum().backward()
+        return first, x.grad.tolist()
+
+    def non_leaf_hook_changes_what_flows_on_and_what_retain_grad_keeps():
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        seen = []
+        y.register_hook(lambda g: seen.append(g.tolist()) or g * 2)
+        y.retain_grad()
+        (y * y).sum().backward()
+        return seen, x.grad.tolist(), y.grad.tolist()
+
+    def hooks_run_in_order_and_none_keeps_the_gradient():
+        q = lib.tensor([1.0], requires_grad=True)
+        q.register_hook(lambda g: g * 2)
+        q.register_hook(lambda g: None)
+        q.register_hook(lambda g: g + 1)
+        (q * 1).sum().backward()
+        return q.grad.tolist()
+
+    def autograd_grad_sees_the_hooked_gradient():
+        z = lib.tensor([1.0, 2.0], requires_grad=True)
+        with z.register_hook(lambda g: g + 100):
+            inside = lib.autograd.grad((z * 2).sum(), z)[0].tolist()
+        return inside, lib.autograd.grad((z * 2).sum(), z)[0].tolist()
+
+    def two_outputs_each_with_its_hook():
+        x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        a, b = x.split(2)
+        a.register_hook(lambda g: g * 10)
+        b.register_hook(lambda g: g * 100)
+        (a.sum() + b.sum()).backward()
+        return x.grad.tolist()
+
+    def hook_changing_the_shape():
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        w.register_hook(lambda g: lib.ones(3))
+        (w * 2).sum().backward()
+
+    def hook_returning_a_number():
+        u = lib.tensor([1.0], requires_grad=True)
+        u.register_hook(lambda g: 3)
+        (u * 1).sum().backward()
+
+    def hook_on_a_tensor_without_grad():
+        lib.ones(2).register_hook(lambda g: g)
+
+    return [leaf_hook_scales_grad, non_leaf_hook_changes_what_flows_on_and_what_retain_grad_keeps,
+            hooks_run_in_order_and_none_keeps_the_gradient, autograd_grad_sees_the_hooked_gradient,
+            two_outputs_each_with_its_hook, hook_changing_the_shape, hook_returning_a_number,
+            hook_on_a_tensor_without_grad]
+
+
+@pytest.mark.parametrize("index", range(len(_hook_scenarios(torch))),
+                         ids=[f.__name__ for f in _hook_scenarios(torch)])
+def test_register_hook_behaves_as_in_torch(index):
+    outcomes = []
+    for lib in (torch, tl):
+        try:
+            outcomes.append(("ok", _hook_scenarios(lib)[index]()))
+        except (RuntimeError, TypeError) as e:
+            outcomes.append((type(e).__name__, str(e)))
+    assert outcomes[0] == outcomes[1]
+
+
 def test_autograd_grad_returns_gradients_without_touching_dot_grad():
     x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     z = Total.apply(Mul.apply(x, y))

@@ -92,6 +92,9 @@ def _run(roots, *, retain_graph, create_graph, capture=None, accumulate=True):
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
+            hooks = node.tensor_hooks if node.__class__ is AccumulateGrad else node.__dict__.get("_tensor_hooks")
+            if hooks:  # register_hook: each may replace the gradient of its tensor, before anything uses it
+                _run_tensor_hooks(hooks, grads)
             if capture:
                 for nr, g in grads.items():
                     slot = capture.get((node, nr))
@@ -141,6 +144,25 @@ def _run(roots, *, retain_graph, create_graph, capture=None, accumulate=True):
     finally:
         STATE.enabled = previous_mode
     return captured
+
+
+def _run_tensor_hooks(hooks: dict, grads: dict) -> None:
+    """Call the hooks registered on a node's outputs (``{output_nr: {handle id: hook}}``) with
+    their gradients, in the order they were registered; a returned tensor replaces the gradient."""
+    for nr, by_id in hooks.items():
+        if nr not in grads:
+            continue
+        grad = grads[nr]
+        for hook in list(by_id.values()):
+            out = hook(grad)
+            if out is None:
+                continue
+            if not isinstance(out, Tensor):
+                raise TypeError(f"expected Variable, but hook returned '{type(out).__name__}'")
+            if tuple(out.shape) != tuple(grad.shape):
+                raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the size of value")
+            grad = out
+        grads[nr] = grad
 
 
 def _gradients_of_outputs(node, grads: dict) -> list:

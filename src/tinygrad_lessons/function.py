@@ -334,12 +334,13 @@ _TYPE_NAME = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "H
 class AccumulateGrad:
     """The graph's leaf node: adds the gradient that reaches it into ``variable.grad``."""
 
-    __slots__ = ("variable", "next_functions", "__weakref__")
+    __slots__ = ("variable", "next_functions", "tensor_hooks", "__weakref__")
     returns_view = False  # a leaf is no view: code walking a chain of view nodes stops here
 
     def __init__(self, variable):
         self.variable = variable
         self.next_functions = ()
+        self.tensor_hooks = None  # {0: {handle id: hook}} once the leaf's register_hook is called
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"

@@ -283,6 +283,30 @@ class Tensor:
             retained = self.grad_fn.__dict__.setdefault("_retained", {})
             retained[self._output_nr] = weakref.ref(self)
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever the gradient with respect to this tensor is computed.
+
+        A hook that returns a tensor replaces the gradient: that is what flows on to the inputs,
+        and what a leaf's ``.grad`` receives (e.g. ``p.register_hook(lambda g: g.clamp(-1, 1))``
+        clips every gradient of ``p``). Returns a handle: ``handle.remove()`` takes the hook away.
+        """
+        from .function import _accumulator
+        from .utils.hooks import RemovableHandle
+
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:  # a leaf: its AccumulateGrad node calls the hooks
+            node = _accumulator(self)
+            if node.tensor_hooks is None:
+                node.tensor_hooks = {}
+            by_output = node.tensor_hooks
+        else:  # made by an op: the node that made it calls them, for this output
+            by_output = self.grad_fn.__dict__.setdefault("_tensor_hooks", {})
+        hooks = by_output.setdefault(self._output_nr, {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
     @property
     def retains_grad(self) -> bool:
         node = self.grad_fn
