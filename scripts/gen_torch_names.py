@@ -1,6 +1,6 @@
 """Write src/tinygrad_lessons/torch_names.py: the torch names tinygrad_lessons does not implement.
 
-A learner who reaches for ``tl.sort`` or ``tl.nn.Conv2d`` should learn that torch has it and
+A learner who reaches for ``tl.kron`` or ``tl.nn.Conv2d`` should learn that torch has it and
 this library, which implements what its six chapters teach, does not -- not just that the
 attribute is missing (``tl.beyond_the_course``). The lists come from the pinned torch (a test
 dependency only): run ``python scripts/gen_torch_names.py`` after adding a name to the library

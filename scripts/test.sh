@@ -24,6 +24,7 @@ if [ $# -eq 0 ]; then
     echo "== the same operations on the simulated CUDA device (TL_TEST_DEVICE=cuda)"
     TINYGRAD_LESSONS_SIMULATE_CUDA=1 TL_TEST_DEVICE=cuda "$VENV/bin/python" -m pytest -q -n "${PYTEST_WORKERS:-auto}" \
         tests/test_ch2_shape_ops.py tests/test_ch3_indexing.py tests/test_ch3_linalg.py tests/test_ch3_math_ops.py \
+        tests/test_ch3_sorting.py tests/test_ch3_matrix_and_math_extras.py tests/test_ch3_python_int_scalars.py \
         tests/test_ch3_reductions.py tests/test_ch4_autograd_engine.py tests/test_ch4_gradients_*.py \
         tests/test_ch6_nn.py tests/test_ch6_optim.py tests/test_ch6_training.py
 fi

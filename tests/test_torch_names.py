@@ -16,7 +16,7 @@ import tinygrad_lessons as tl
 ROOT = Path(__file__).resolve().parent.parent
 
 NAMESPACES = [  # (ours, its name in Python's message, torch's, a torch name we lack)
-    (tl, "tinygrad_lessons", torch, "sort"),
+    (tl, "tinygrad_lessons", torch, "kron"),
     (tl.nn, "tinygrad_lessons.nn", torch.nn, "Conv2d"),
     (tl.nn.functional, "tinygrad_lessons.nn.functional", torch.nn.functional, "gelu"),
     (tl.optim, "tinygrad_lessons.optim", torch.optim, "lr_scheduler"),
@@ -49,13 +49,13 @@ def test_any_other_missing_name_keeps_pythons_message(ours, module_name):
 
 
 def test_imports_and_hasattr_behave_as_ever():
-    with pytest.raises(ImportError, match="cannot import name 'sort'"):
-        from tinygrad_lessons import sort  # noqa: F401
-    assert not hasattr(tl, "topk") and hasattr(tl, "argmax") and not hasattr(tl.nn, "__wrapped__")
+    with pytest.raises(ImportError, match="cannot import name .kron."):
+        from tinygrad_lessons import kron  # noqa: F401
+    assert not hasattr(tl, "einsum") and hasattr(tl, "argmax") and not hasattr(tl.nn, "__wrapped__")
 
 
 def test_tensor_attributes_take_pythons_fast_path():
     """No ``__getattr__`` on Tensor: it would slow every attribute access of every tensor (beyond_the_course)."""
     assert "__getattr__" not in vars(tl.Tensor)
-    with pytest.raises(AttributeError, match="^'Tensor' object has no attribute 'sort'$"):
-        tl.ones(2).sort()
+    with pytest.raises(AttributeError, match="^.Tensor. object has no attribute .kron.$"):
+        tl.ones(2).kron(tl.ones(2))

@@ -21,6 +21,7 @@ Where things live (one concept per module, named after the topic):
 ``math_ops``       ``+ - * /``, ``exp``, ``relu``, ``softmax``, comparisons, ``clamp``, in-place ops
 ``linalg``         ``matmul``, ``mm``, ``bmm``, ``dot``
 ``reductions``     ``sum``, ``mean``, ``max``, ``argmax``, ``std``, ``norm`` ...
+``sorting``        ``sort``, ``argsort``, ``topk``, ``msort``
 ``printing``       ``repr(tensor)`` the way torch prints it
 ``function``       ``Function``: how every operation is written (forward + backward)
 ``grad_mode``      ``no_grad``, ``enable_grad``, ``set_grad_enabled``
@@ -56,6 +57,7 @@ from .indexing import *
 from .math_ops import *
 from .linalg import *
 from .reductions import *
+from .sorting import *
 from .printing import *
 from . import nn, optim, utils
 from . import grading

@@ -1,4 +1,5 @@
-"""Matrix products: ``matmul`` (the ``@`` operator), ``mm``, ``bmm``, ``mv``, ``dot``, ``outer``.
+"""Matrix products: ``matmul`` (the ``@`` operator), ``mm``, ``bmm``, ``mv``, ``dot``, ``outer``; and
+``tril``, ``triu``, ``diag``, ``trace``.
 
 The array library's ``matmul`` does all the arithmetic (NumPy's BLAS on the CPU, so a
 1024x1024 product is exactly as fast as NumPy's; CuPy's cuBLAS on a GPU); what torch
@@ -16,6 +17,10 @@ adds are its rules:
 * **one device**: both operands on the CPU, or both on the GPU (torch's error otherwise).
 
 Results are always new, row-major (contiguous) tensors.
+
+The matrix helpers at the end -- ``tril``/``triu`` (keep a triangle, batched over leading dims),
+``diag`` (vector <-> diagonal) and ``trace`` -- are masks and diagonal reads on the array; their
+gradients are the same masks and reads, run backwards.
 """
 
 from __future__ import annotations
@@ -28,12 +33,12 @@ from . import dtypes
 from .backend import array_module, c_contiguous
 from .function import Function, device_mismatch_error
 from .layout import is_contiguous
-from .math_ops import _keep_saved, torch_name
+from .math_ops import _check_leaf, _check_writable, _inplace, _keep_saved, torch_name
 from .size import infer_size
 from .storage import contiguous_strides
 from .tensor import Tensor
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer"]
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "outer", "tril", "triu", "diag", "trace"]
 
 _HALF_NP = frozenset((dtypes.float16.numpy_dtype, dtypes.bfloat16.numpy_dtype))
 _BOOL_NP = np.dtype(np.bool_)
@@ -375,6 +380,221 @@ def outer(input, vec2):  # noqa: A002 - torch's name
     return _keep_saved(Outer.apply(a, b), _keep(a, b))
 
 
+# ====================================================================== triangles, diagonals, trace
+class Tril(Function):
+    """The lower triangle of the last two dims: ``x[..., i, j]`` kept where ``j - i <= diagonal``, else 0.
+
+    Backward: the zeroed elements never reach the result, so their gradient is 0 -- the same
+    mask, applied to ``grad`` (``grad.tril(diagonal)``, itself differentiable).
+    """
+
+    @staticmethod
+    def forward(ctx, x, diagonal):
+        ctx.diagonal = diagonal
+        return _keep_triangle(x, _triangle_mask(x, diagonal, lower=True))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Tril.apply(grad, ctx.diagonal), None
+
+
+class Triu(Function):
+    """The upper triangle: ``x[..., i, j]`` kept where ``j - i >= diagonal``, else 0 (backward as for Tril)."""
+
+    @staticmethod
+    def forward(ctx, x, diagonal):
+        ctx.diagonal = diagonal
+        return _keep_triangle(x, _triangle_mask(x, diagonal, lower=False))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Triu.apply(grad, ctx.diagonal), None
+
+
+def _triangle_mask(x, diagonal: int, lower: bool):
+    """A (rows, cols) bool matrix, True on and below (``lower``) or on and above diagonal ``diagonal``.
+
+    ``xp.tri`` draws the lower one; the upper one is what the lower one ending just before the
+    diagonal leaves out. One mask serves every matrix of a batch: it broadcasts over the leading dims.
+    """
+    rows, cols = x.shape[-2:]
+    xp = array_module(x)
+    diagonal = min(max(diagonal, -rows - 1), cols + 1)  # beyond the matrix nothing changes (and tri can't overflow)
+    if lower:
+        return xp.tri(rows, cols, diagonal, dtype=bool)
+    return ~xp.tri(rows, cols, diagonal - 1, dtype=bool)
+
+
+def _keep_triangle(x, mask):
+    """``x`` where ``mask``, 0 elsewhere: a new, row-major array (whatever ``x``'s layout, as in torch)."""
+    xp = array_module(x)
+    return xp.ascontiguousarray(xp.where(mask, x, xp.zeros((), x.dtype)))
+
+
+class Diag(Function):
+    """``diag`` both ways: a vector becomes a square matrix with the vector on diagonal ``diagonal``
+    (torch's node DiagEmbedBackward0), a matrix gives a copy of that diagonal (DiagonalBackward0_copy).
+
+    Backward: each way is the other's adjoint. A vector's gradient is the diagonal of ``grad``;
+    a matrix's gradient is zeros with ``grad`` written on the diagonal (``_diagonal_embed``).
+    """
+
+    @staticmethod
+    def forward(ctx, x, diagonal):
+        ctx.meta = (x.shape, diagonal)
+        if x.ndim == 1:
+            ctx.node_name = "DiagEmbedBackward0"
+            size = x.shape[0] + abs(diagonal)
+            return _diagonal_embed(x, (size, size), diagonal)
+        ctx.node_name = "DiagonalBackward0_copy"
+        return array_module(x).diagonal(x, diagonal).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, diagonal = ctx.meta
+        if len(shape) == 1:
+            return Diag.apply(grad, diagonal), None
+        return DiagonalEmbed.apply(grad, shape, diagonal), None
+
+
+class DiagonalEmbed(Function):
+    """Zeros of ``shape`` with the vector on diagonal ``diagonal``: the gradient of taking a diagonal
+    (``diag`` of a matrix, ``trace``). Backward: the diagonal of ``grad``."""
+
+    node_name = "DiagonalBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, v, shape, diagonal):
+        ctx.diagonal = diagonal
+        return _diagonal_embed(v, shape, diagonal)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Diag.apply(grad, ctx.diagonal), None, None
+
+
+def _diagonal_embed(v, shape, diagonal: int):
+    """A new zero matrix of ``shape`` (``v``'s dtype and device) with ``v`` on diagonal ``diagonal``:
+    element ``i`` goes to row ``i + max(-diagonal, 0)``, column ``i + max(diagonal, 0)``."""
+    xp = array_module(v)
+    out = xp.zeros(shape, v.dtype)
+    steps = xp.arange(v.shape[0])
+    out[steps + max(-diagonal, 0), steps + max(diagonal, 0)] = v
+    return out
+
+
+class Trace(Function):
+    """The sum of the main diagonal. Integers (and bools, were they allowed) add up in int64;
+    float16/bfloat16 in float32, rounded once, as torch's sums do.
+
+    Backward: each diagonal element counts once, so its gradient is ``grad``; the rest get 0.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        xp = array_module(x)
+        diagonal = xp.diagonal(x)
+        if x.dtype.kind in "iub":
+            return xp.asarray(diagonal.astype(np.int64).sum(dtype=np.int64))
+        if x.dtype in _HALF_NP:
+            return xp.asarray(diagonal.astype(np.float32).sum(dtype=np.float32)).astype(x.dtype)
+        return xp.asarray(diagonal.sum(dtype=x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, cols = ctx.shape
+        return DiagonalEmbed.apply(grad.expand(min(rows, cols)), ctx.shape, 0)
+
+
+def _int_arg(value, fname: str, argname: str, position: int) -> int:
+    """An ``int`` argument as torch's parser reads it: an integer (or a 0-d integer tensor), not a
+    bool or a float; within 64 bits."""
+    if value.__class__ is not int:
+        if isinstance(value, (bool, np.bool_, float, np.floating)) or not hasattr(value, "__index__"):
+            raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be int, "
+                            f"not {type(value).__name__}")
+        try:
+            value = value.__index__()
+        except TypeError:  # a float tensor, or one of several elements
+            raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be int, "
+                            f"not {type(value).__name__}") from None
+    if not -(2**63) <= value < 2**63:
+        raise ValueError("Overflow when unpacking long long")
+    return value
+
+
+def _triangle(fname: str, cls, input, diagonal, position: int):  # noqa: A002 - torch's name
+    _require_tensor(input, fname, "input", 1)
+    diagonal = _int_arg(diagonal, fname, "diagonal", position)
+    if input.ndim < 2:
+        raise RuntimeError(f"{fname}: input tensor must have at least 2 dimensions")
+    return cls.apply(input, diagonal)
+
+
+def tril(input, diagonal=0):  # noqa: A002 - torch's name
+    """The lower triangle of each matrix (the last two dims): elements above diagonal ``diagonal``
+    become 0. ``diagonal=0`` is the main diagonal, ``1`` the one above it, ``-1`` the one below."""
+    return _triangle("tril", Tril, input, diagonal, 2)
+
+
+def triu(input, diagonal=0):  # noqa: A002 - torch's name
+    """The upper triangle of each matrix: elements below diagonal ``diagonal`` become 0."""
+    return _triangle("triu", Triu, input, diagonal, 2)
+
+
+def _triangle_(fname: str, cls, self, diagonal):
+    """``tril_``/``triu_``: the same triangle written into ``self``'s memory."""
+    diagonal = _int_arg(diagonal, fname, "diagonal", 1)
+    if self.ndim < 2:
+        raise RuntimeError(f"{fname[:-1]}: input tensor must have at least 2 dimensions")
+    _check_leaf(self)
+    _check_writable(self)
+    return _inplace(self, cls.apply(self, diagonal))
+
+
+def diag(input, diagonal=0):  # noqa: A002 - torch's name
+    """A vector -> the square matrix with it on diagonal ``diagonal`` (0 elsewhere);
+    a matrix -> its diagonal ``diagonal`` as a new vector (empty when it lies outside)."""
+    _require_tensor(input, "diag", "input", 1)
+    diagonal = _int_arg(diagonal, "diag", "diagonal", 2)
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+    return Diag.apply(input, diagonal)
+
+
+def trace(input):  # noqa: A002 - torch's name
+    """The sum of a matrix's main diagonal, a 0-d tensor (int64 for integer matrices)."""
+    _require_tensor(input, "trace", "input", 1)
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    _no_bool("trace", input._data.dtype, 1)
+    return Trace.apply(input)
+
+
+def _tril_method(self, diagonal=0):
+    return _triangle("tril", Tril, self, diagonal, 1)
+
+
+def _triu_method(self, diagonal=0):
+    return _triangle("triu", Triu, self, diagonal, 1)
+
+
+def tril_(self, diagonal=0):
+    """In-place ``tril``."""
+    return _triangle_("tril_", Tril, self, diagonal)
+
+
+def triu_(self, diagonal=0):
+    """In-place ``triu``."""
+    return _triangle_("triu_", Triu, self, diagonal)
+
+
+def _diag_method(self, diagonal=0):
+    _require_tensor(self, "diag", "input", 1)
+    return diag(self, _int_arg(diagonal, "diag", "diagonal", 1))
+
+
 def __matmul__(self, other):
     """``self @ other``."""
     if not isinstance(other, Tensor):
@@ -397,3 +617,9 @@ Tensor.bmm = bmm
 Tensor.mv = mv
 Tensor.dot = dot
 Tensor.outer = outer
+Tensor.tril = _tril_method
+Tensor.triu = _triu_method
+Tensor.tril_ = tril_
+Tensor.triu_ = triu_
+Tensor.diag = _diag_method
+Tensor.trace = trace

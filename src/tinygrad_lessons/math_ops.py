@@ -55,7 +55,8 @@ __all__ = [
     "remainder", "fmod", "pow", "neg", "negative", "positive", "abs", "absolute", "sqrt", "rsqrt", "exp",
     "log", "log2", "log10", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "softmax",
     "log_softmax", "square",
-    "reciprocal", "sign", "floor", "ceil", "round", "trunc", "clamp", "clip", "maximum", "minimum",
+    "reciprocal", "sign", "floor", "ceil", "round", "trunc", "clamp", "clip", "clamp_min", "clamp_max",
+    "maximum", "minimum", "nan_to_num", "lerp", "frac",
     "isnan", "isinf", "isfinite", "allclose", "isclose", "equal", "eq", "ne", "lt", "le", "gt", "ge",
     "logical_and", "logical_or", "logical_xor", "logical_not",
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
@@ -1707,7 +1708,7 @@ class Clamp(Function):
         saved = ctx.saved_tensors
         x = saved[0]
         lo, hi = ctx.bounds
-        if ctx.name() == "ClampBackward0":  # tensor bounds (a number one stays a number)
+        if len(saved) == 3:  # tensor bounds (a number one stays a number; clamp_min renames the node)
             lo = lo if saved[1] is None else saved[1]
             hi = hi if saved[2] is None else saved[2]
         needs = ctx.needs_input_grad
@@ -1776,6 +1777,269 @@ def clamp(input, min=None, max=None):  # noqa: A002 - torch's names
 def clip(input, min=None, max=None):  # noqa: A002 - torch's names
     """An alias of ``clamp``."""
     return clamp(input, min, max)
+
+
+def _check_one_bound(fname: str, input, bound, argname: str):  # noqa: A002 - torch's name
+    """``clamp_min``/``clamp_max`` take exactly one bound, a tensor or a number (None is no bound)."""
+    if isinstance(input, Tensor) and _is_operand(bound):
+        dtypes.check_python_int(bound)
+        return
+    got = ", ".join(type(v).__name__ if not isinstance(v, Tensor) else "Tensor" for v in (input, bound))
+    raise TypeError(f"{fname}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                    f" * (Tensor input, Tensor {argname}, *, Tensor out = None)\n"
+                    f" * (Tensor input, Number {argname}, *, Tensor out = None)\n")
+
+
+def _renamed(out, prefix: str, bound):
+    """``out`` with its graph node named as torch names ``clamp_min``/``clamp_max``'s own nodes.
+
+    They are ``clamp`` with one bound (same values, same subgradient), but torch gives them
+    nodes of their own, numbered the other way round: ``ClampMinBackward0`` for a number
+    bound, ``ClampMinBackward1`` for a tensor one (``clamp``'s are ClampBackward1 and 0).
+    """
+    node = out.grad_fn
+    if node is not None and node.name().startswith("Clamp"):
+        node.node_name = f"{prefix}Backward{1 if isinstance(bound, Tensor) else 0}"
+    return out
+
+
+def clamp_min(input, min):  # noqa: A002 - torch's names
+    """``max(input, min)`` element by element: ``clamp(input, min=min)`` under torch's other name."""
+    _check_one_bound("clamp_min", input, min, "min")
+    return _renamed(clamp(input, min=min), "ClampMin", min)
+
+
+def clamp_max(input, max):  # noqa: A002 - torch's names
+    """``min(input, max)`` element by element: ``clamp(input, max=max)`` under torch's other name."""
+    _check_one_bound("clamp_max", input, max, "max")
+    return _renamed(clamp(input, max=max), "ClampMax", max)
+
+
+# ====================================================================== nan_to_num, lerp, frac
+class NanToNum(Function):
+    """NaN, +inf and -inf replaced by numbers; other values pass through.
+
+    Backward: ``grad * isfinite(x)`` -- a replaced value is a constant, so its gradient is 0.
+    torch multiplies (it does not select), so an infinite upstream gradient at a NaN gives NaN.
+    """
+
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        ctx.save_for_backward(x)
+        return _unary(lambda v, out=None: _replace_non_finite(v, nan, posinf, neginf, out), x, x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return mul(grad, isfinite(x)), None, None, None
+
+
+def _replace_non_finite(x, nan, posinf, neginf, out=None):
+    xp = array_module(x)
+    out = _copy(x, out)
+    xp.copyto(out, nan, where=xp.isnan(x))
+    xp.copyto(out, posinf, where=x == np.inf)
+    xp.copyto(out, neginf, where=x == -np.inf)
+    return out
+
+
+def _float_arg(fname: str, argname: str, value):
+    """A ``float?`` argument of torch: None, or a number (bool, int, float, a 0-d tensor) as a Python float."""
+    if value is None or (isinstance(value, Tensor) and value._data.ndim == 0):
+        return None if value is None else float(value.item())
+    if not _is_number(value):
+        raise TypeError(f"{fname}(): argument '{argname}' must be float, not {type(value).__name__}")
+    return float(value)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002 - torch's name
+    """NaN -> ``nan``, +inf -> ``posinf``, -inf -> ``neginf`` (by default the dtype's largest and
+    smallest finite values: ``finfo(dtype).max`` and ``.min``). Integer and bool tensors hold no
+    NaN or inf: they come back as a copy. The numbers are rounded to the tensor's dtype, so
+    ``nan=1e6`` in float16 is inf, as in torch.
+    """
+    _require_tensor(input, "nan_to_num")
+    values = [_float_arg("nan_to_num", name, v) for name, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf))]
+    if not input.dtype.is_floating_point:
+        return _wrap(_unary(_copy, input._data, input._data.dtype))
+    info = dtypes.finfo(input.dtype)
+    defaults = (0.0, float(info.max), float(info.min))
+    np_dtype = input._data.dtype
+    nan, posinf, neginf = (_scalar_as(d if v is None else v, np_dtype) for v, d in zip(values, defaults))
+    return NanToNum.apply(input, nan, posinf, neginf)
+
+
+def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+    """In-place ``nan_to_num``."""
+    _check_leaf(self)
+    return _inplace_unary(self, self._data.dtype, lambda: nan_to_num(self, nan, posinf, neginf))
+
+
+class Frac(Function):
+    """``x - trunc(x)``: the fractional part, with ``x``'s sign (``frac(-1.5) == -0.5``).
+
+    The subtraction is exact in every float format (both numbers share their leading bits), so
+    the half types need no float32 detour. Backward: the slope is 1 (trunc is flat), ``grad`` as is.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        return _unary(_frac, x, x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def _frac(x, out=None):
+    xp = array_module(x)
+    return xp.subtract(x, xp.trunc(x), out=out)
+
+
+def frac(input):  # noqa: A002 - torch's name
+    """The fractional part ``input - trunc(input)``; floating point only (torch has no integer kernel)."""
+    _require_tensor(input, "frac")
+    if not input.dtype.is_floating_point:
+        raise _not_implemented("frac_cpu", input._data.dtype)
+    return Frac.apply(input)
+
+
+def frac_(self):
+    """In-place ``frac``."""
+    _check_leaf(self)
+    if not self.dtype.is_floating_point:
+        raise _not_implemented("frac_cpu", self._data.dtype)
+    return _inplace_unary(self, self._data.dtype, lambda: frac(self))
+
+
+class Lerp(Function):
+    """``start + weight * (end - start)``, computed as torch's CPU kernel computes it.
+
+    Two formulas give the same number in exact arithmetic, not in floating point: for a small
+    weight (``|weight| < 0.5``) ``start + weight * (end - start)`` is exact at ``weight == 0``;
+    for a large one ``end + (weight - 1) * (end - start)`` is exact at ``weight == 1``. torch picks
+    per element, and does the multiply-add *fused* (one rounding: ``_fused_multiply_add``).
+
+    Backward: ``grad * (1 - weight)`` for ``start``, ``grad * weight`` for ``end`` and
+    ``grad * (end - start)`` for a tensor ``weight``, each summed back over broadcasting.
+    torch's node is LerpBackward0 for a number weight, LerpBackward1 for a tensor one.
+    """
+
+    @staticmethod
+    def forward(ctx, start, end, weight, np_dtype):
+        ctx.save_for_backward(start, end, weight if _is_array(weight) else None)
+        ctx.meta = (_meta(start), _meta(end), _meta(weight))
+        if _is_array(weight):
+            ctx.node_name = "LerpBackward1"
+            return _elementwise(_lerp_values, (start, end, weight), np_dtype)
+        ctx.node_name = "LerpBackward0"
+        ctx.weight = weight
+        return _elementwise(lambda s, e, out: _lerp_values(s, e, weight, out=out), (start, end), np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        start, end, weight = ctx.saved_tensors
+        weight = ctx.weight if weight is None else weight
+        need_start, need_end, need_weight = ctx.needs_input_grad[:3]
+        grad_start = _reduce_grad(grad * (1 - weight), *ctx.meta[0]) if need_start else None
+        grad_end = _reduce_grad(grad * weight, *ctx.meta[1]) if need_end else None
+        grad_weight = _reduce_grad(grad * (end - start), *ctx.meta[2]) if need_weight else None
+        return grad_start, grad_end, grad_weight, None
+
+
+def _lerp_values(start, end, weight, out):
+    """torch's lerp into ``out``: per element the small- or large-weight formula, multiply-add fused.
+
+    The arithmetic runs in torch's "opmath" type: float32 for float32, float16 and bfloat16
+    (then rounded once more), float64 for float64.
+    """
+    xp = array_module(out)
+    opmath = _F64_NP if out.dtype == _F64_NP else _F32_NP
+    start, end = start.astype(opmath), end.astype(opmath)
+    weight = weight.astype(opmath) if _is_array(weight) else opmath.type(weight)
+    small = xp.abs(weight) < 0.5
+    coefficient = xp.where(small, weight, weight - opmath.type(1))
+    base = xp.where(small, start, end)
+    result = _fused_multiply_add(coefficient, end - start, base)
+    xp.copyto(out, result.astype(opmath), casting="unsafe")
+    return out
+
+
+def _fused_multiply_add(a, b, c):
+    """``a * b + c`` rounded once, as a CPU's FMA instruction (which torch's kernels use) rounds it.
+
+    For float32 operands, float64 holds the product exactly, so one float64 addition (rounded
+    to float32 by the caller) is the fused result but for rare double-rounding ties. float64 has
+    no wider type here: the product's rounding error is recovered exactly (Dekker's two-product,
+    ``_split``) and added back with the sum's own error (Knuth's two-sum).
+    """
+    xp = array_module(a)
+    if a.dtype != _F64_NP:
+        return a.astype(_F64_NP) * b.astype(_F64_NP) + c
+    product = a * b
+    (a_hi, a_lo), (b_hi, b_lo) = _split(a), _split(b)
+    product_error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    total = product + c
+    c_part = total - product
+    sum_error = (product - (total - c_part)) + (c - c_part)
+    fused = total + (sum_error + product_error)
+    return xp.where(xp.isfinite(fused), fused, product + c)  # huge values overflow the split: plain sum there
+
+
+def _split(x):
+    """``x == hi + lo`` with ``hi`` holding x's top 26 bits, so products of halves are exact (Veltkamp)."""
+    scaled = x * 134217729.0  # 2**27 + 1
+    hi = scaled - (scaled - x)
+    return hi, x - hi
+
+
+def _lerp_error(expected, argname: str, got):
+    return RuntimeError(f"expected dtype {dtypes.CPP_TYPEID_NAMES[expected]} for `{argname}` but got dtype "
+                        f"{dtypes.CPP_TYPEID_NAMES[got]}")
+
+
+def _check_lerp(input, end, weight):  # noqa: A002 - torch's name
+    """torch's checks for ``lerp``, in its order: argument types, dtypes, shapes, then the kernel's dtype."""
+    if not (isinstance(input, Tensor) and isinstance(end, Tensor) and _is_operand(weight)):
+        got = ", ".join("Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in (input, end, weight))
+        raise TypeError(f"lerp() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                        " * (Tensor input, Tensor end, Tensor weight, *, Tensor out = None)\n"
+                        " * (Tensor input, Tensor end, Number weight, *, Tensor out = None)\n")
+    dtypes.check_python_int(weight)
+    if end.dtype is not input.dtype:
+        raise _lerp_error(input.dtype, "end", end.dtype)
+    tensor_weight = isinstance(weight, Tensor)
+    if tensor_weight and weight._data.ndim and weight.dtype is not input.dtype:  # a 0-d weight is a number
+        raise _lerp_error(input.dtype, "weight", weight.dtype)
+    _broadcast_shapes([t._data for t in (input, end, weight) if isinstance(t, Tensor)])
+    if not input.dtype.is_floating_point:
+        raise _not_implemented("lerp_kernel_tensor" if tensor_weight else "lerp_kernel_scalar", input._data.dtype)
+
+
+def lerp(input, end, weight):  # noqa: A002 - torch's name
+    """Linear interpolation ``input + weight * (end - input)``: ``weight`` 0 gives ``input``, 1 gives ``end``.
+
+    ``input`` and ``end`` must share a float dtype (no promotion); ``weight`` is a number, a 0-d
+    tensor (of any dtype: it promotes as 0-d tensors do, so it only changes the result dtype when
+    ``input`` and ``end`` are 0-d too) or a tensor of that dtype; all three broadcast.
+    """
+    _check_lerp(input, end, weight)
+    if isinstance(weight, Tensor):  # a 0-d weight takes part in promotion as 0-d tensors do (see result_type)
+        np_dtype = _result_np_dtype(input, end, weight)
+    else:
+        np_dtype = input._data.dtype
+        weight = float(weight) if isinstance(weight, (bool, np.bool_)) else weight
+    return Lerp.apply(input, end, weight, np_dtype)
+
+
+def lerp_(self, end, weight):
+    """In-place ``lerp``: only ``end`` and ``weight`` may broadcast."""
+    _check_lerp(self, end, weight)
+    _check_leaf(self)
+    others = [t for t in (end, weight) if isinstance(t, Tensor)]
+    _check_writable(self, *others)
+    _check_inplace_shape(self, *others)
+    return _inplace(self, lerp(self, end, weight))
 
 
 # ====================================================================== comparisons and logic (no gradient)
@@ -2298,6 +2562,18 @@ def clip_(self, min=None, max=None):  # noqa: A002 - torch's names
     return clamp_(self, min, max)
 
 
+def clamp_min_(self, min):  # noqa: A002 - torch's names
+    """In-place ``clamp_min``."""
+    _check_one_bound("clamp_min_", self, min, "min")
+    return _renamed(clamp_(self, min=min), "ClampMin", min)
+
+
+def clamp_max_(self, max):  # noqa: A002 - torch's names
+    """In-place ``clamp_max``."""
+    _check_one_bound("clamp_max_", self, max, "max")
+    return _renamed(clamp_(self, max=max), "ClampMax", max)
+
+
 def _float_result(self):
     return _float_np_dtype(self._data.dtype)
 
@@ -2702,6 +2978,11 @@ Tensor.round = round
 Tensor.trunc = trunc
 Tensor.clamp = clamp
 Tensor.clip = clip
+Tensor.clamp_min = clamp_min
+Tensor.clamp_max = clamp_max
+Tensor.nan_to_num = nan_to_num
+Tensor.lerp = lerp
+Tensor.frac = frac
 Tensor.eq = eq
 Tensor.ne = ne
 Tensor.lt = lt
@@ -2736,6 +3017,11 @@ Tensor.fmod_ = fmod_
 Tensor.pow_ = pow_
 Tensor.clamp_ = clamp_
 Tensor.clip_ = clip_
+Tensor.clamp_min_ = clamp_min_
+Tensor.clamp_max_ = clamp_max_
+Tensor.nan_to_num_ = nan_to_num_
+Tensor.lerp_ = lerp_
+Tensor.frac_ = frac_
 Tensor.neg_ = neg_
 Tensor.negative_ = neg_
 Tensor.abs_ = abs_
