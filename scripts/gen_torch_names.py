@@ -27,6 +27,7 @@ NAMESPACES = [
     ("NN", torch.nn, tl.nn),
     ("NN_FUNCTIONAL", torch.nn.functional, tl.nn.functional),
     ("OPTIM", torch.optim, tl.optim),
+    ("LR_SCHEDULER", torch.optim.lr_scheduler, tl.optim.lr_scheduler),
 ]
 
 
@@ -54,7 +55,8 @@ def _public(namespace) -> list:
 
 
 def missing_names() -> dict:
-    return {var: sorted(n for n in _public(theirs) if not hasattr(ours, n)) for var, theirs, ours in NAMESPACES}
+    # (dir, not hasattr: our modules' __getattr__ reads the very lists written here)
+    return {var: sorted(n for n in _public(theirs) if n not in dir(ours)) for var, theirs, ours in NAMESPACES}
 
 
 def render() -> str:

@@ -26,5 +26,6 @@ if [ $# -eq 0 ]; then
         tests/test_ch2_shape_ops.py tests/test_ch3_indexing.py tests/test_ch3_linalg.py tests/test_ch3_math_ops.py \
         tests/test_ch3_sorting.py tests/test_ch3_matrix_and_math_extras.py tests/test_ch3_python_int_scalars.py \
         tests/test_ch3_reductions.py tests/test_ch4_autograd_engine.py tests/test_ch4_gradients_*.py \
-        tests/test_ch6_nn.py tests/test_ch6_optim.py tests/test_ch6_training.py
+        tests/test_ch6_nn.py tests/test_ch6_optim.py tests/test_ch6_training.py tests/test_ch6_clip_grad.py \
+        tests/test_ch6_embedding_layernorm.py tests/test_ch6_gelu_bce.py
 fi

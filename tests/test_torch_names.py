@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 NAMESPACES = [  # (ours, its name in Python's message, torch's, a torch name we lack)
     (tl, "tinygrad_lessons", torch, "kron"),
     (tl.nn, "tinygrad_lessons.nn", torch.nn, "Conv2d"),
-    (tl.nn.functional, "tinygrad_lessons.nn.functional", torch.nn.functional, "gelu"),
-    (tl.optim, "tinygrad_lessons.optim", torch.optim, "lr_scheduler"),
+    (tl.nn.functional, "tinygrad_lessons.nn.functional", torch.nn.functional, "conv2d"),
+    (tl.optim, "tinygrad_lessons.optim", torch.optim, "Adagrad"),
+    (tl.optim.lr_scheduler, "tinygrad_lessons.optim.lr_scheduler", torch.optim.lr_scheduler, "OneCycleLR"),
 ]
 
 

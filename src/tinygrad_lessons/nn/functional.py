@@ -1028,6 +1028,853 @@ def one_hot(tensor, num_classes=-1):
     xp.equal(data[..., None], xp.arange(num_classes), out=out)
     return _wrap(out)
 
+# ====================================================================== embedding and layer_norm
+__all__ += ["embedding", "layer_norm"]
+
+
+def _index_factors(flat: np.ndarray, n: int, dtype) -> np.ndarray:
+    """Per index, found on its device without reading it back: 1 inside ``[0, n)``, NaN outside (0 for an
+    integer ``dtype``, which has no NaN).
+
+    The indices are clipped to ``[-1, n]``, so that every bad one lands on ``n`` or ``-1``, and one lookup in
+    a table of ``n + 2`` entries (``-1`` reads its last one) gives the factor; the table is made once per
+    size and device (see ``_row_factor_table``, the same idea for class targets).
+    """
+    device = device_of(flat)
+    bad = np.nan if np.dtype(dtype).kind == "f" else 0
+
+    def make():
+        table = np.full(n + 2, bad, dtype)
+        table[:n] = 1
+        return to_device(table, device)
+
+    table = _device_constant(("index factor", device, n, np.dtype(dtype).str), make)
+    xp = array_module(flat)
+    return xp.take(table, xp.clip(flat, -1, n))
+
+
+class Embedding(Function):
+    """``weight[indices]``: one row of the table per index, a lookup that is a layer.
+
+    Forward reads rows; backward *adds* each output row's gradient into the row it was read
+    from (``add.at``, as every gradient of reading at positions in ``indexing``), so a word
+    that occurs three times in a batch gets the sum of three gradients. Rows at
+    ``padding_idx`` get none; with ``scale_grad_by_freq`` each gradient is divided by how
+    often its index occurs in the batch.
+
+    **Devices.** On the CPU the indices are checked, with torch's ``IndexError``. On a GPU
+    that check would read them back and make the CPU wait for all the work queued before
+    (chapter 5), so, as for ``cross_entropy``'s targets, nothing is read: an index out of
+    range reads a row of NaN (``_index_factors``), which shows up in the loss; torch on CUDA
+    stops at its next wait with "device-side assert triggered" instead.
+    """
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
+        xp = array_module(weight)
+        n, dim = weight.shape
+        flat = indices.reshape(-1)
+        factors = None
+        if xp is np:
+            if _bad_index(flat, n):
+                raise IndexError("index out of range in self")
+            safe = flat
+        else:
+            factors = _index_factors(flat, n, weight.dtype) if flat.size else None
+            safe = xp.clip(flat, 0, max(n - 1, 0))
+        if n == 0 or flat.size == 0:  # (on a GPU, every index into an empty table is out of range)
+            rows = xp.full((flat.size, dim), np.nan if weight.dtype.kind == "f" else 0, weight.dtype)
+        else:
+            rows = xp.take(weight, safe, axis=0)
+            if factors is not None:
+                rows *= factors[:, None]
+        ctx.save_for_backward(indices)
+        ctx.safe, ctx.weight_shape, ctx.weight_dtype = safe, weight.shape, weight.dtype
+        ctx.padding_idx, ctx.scale_grad_by_freq = padding_idx, scale_grad_by_freq
+        return rows.reshape(indices.shape + (dim,))
+
+    @staticmethod
+    def backward(ctx, grad):
+        _ = ctx.saved_tensors  # (torch's error if the indices were modified in place since)
+        n, dim = ctx.weight_shape
+        safe, pad = ctx.safe, ctx.padding_idx
+        scale = _embedding_grad_scale(safe, n, ctx.scale_grad_by_freq, pad)
+        if _graph_wanted():  # the same sum, recorded (its own backward reads the rows again)
+            from ..indexing import IndexPutAccumulate
+
+            g = grad.reshape(-1, dim)
+            if scale is not None:
+                g = g * _wrap(scale[:, None].astype(grad._data.dtype))
+            elif pad is not None:
+                g = g * _wrap((safe != pad)[:, None].astype(grad._data.dtype))
+            return IndexPutAccumulate.apply(g, (n, dim), (safe,)), None, None, None
+        xp = array_module(grad._data)
+        g = _upcast(grad._data).reshape(-1, dim)
+        if scale is not None:
+            g = g * scale[:, None].astype(g.dtype)
+        out = xp.zeros((n, dim), g.dtype)
+        if safe.size and n:
+            xp.add.at(out, safe, g)  # repeated indices: every gradient added (CuPy: atomic adds)
+        if pad is not None and scale is None:
+            out[pad] = 0
+        return _wrap(out.astype(ctx.weight_dtype, copy=False)), None, None, None
+
+
+def _bad_index(flat: np.ndarray, n: int) -> bool:
+    """True when a CPU index array holds a number outside ``[0, n)`` (reading it costs nothing there)."""
+    return bool(flat.size) and (int(flat.min()) < 0 or int(flat.max()) >= n)
+
+
+def _embedding_grad_scale(safe: np.ndarray, n: int, by_freq: bool, padding_idx):
+    """Per index, what its gradient is multiplied by: ``1 / count`` of that index in the batch with
+    ``scale_grad_by_freq``, 0 at ``padding_idx``; None when only the padding row needs zeroing (cheaper)."""
+    if not by_freq:
+        return None
+    xp = array_module(safe)
+    counts = xp.zeros(max(n, 1), np.float64)
+    xp.add.at(counts, safe, 1.0)
+    scale = 1.0 / xp.take(counts, safe)
+    if padding_idx is not None:
+        scale *= safe != padding_idx
+    return scale
+
+
+def _row_norms(rows: np.ndarray, p: float) -> np.ndarray:
+    """The ``p``-norm of every row, as ``torch.norm(row, p)`` (``inf``: the largest magnitude)."""
+    xp = array_module(rows)
+    a = xp.abs(rows)
+    if rows.shape[1] == 0:
+        return xp.zeros(rows.shape[0], rows.dtype)
+    if p == math.inf:
+        return a.max(axis=1)
+    if p == -math.inf:
+        return a.min(axis=1)
+    if p == 0:
+        return (a != 0).sum(axis=1).astype(rows.dtype)
+    if p == 1:
+        return a.sum(axis=1)
+    if p == 2:
+        return xp.sqrt((a * a).sum(axis=1))
+    return (a ** p).sum(axis=1) ** (1.0 / p)
+
+
+def _embedding_renorm_(weight, flat: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """``max_norm``: the rows about to be read whose norm exceeds it are scaled down to it, *in place*.
+
+    This changes the weight itself (outside autograd, as torch's ``embedding_renorm_``), so
+    a row keeps its smaller norm afterwards. A repeated index computes the same new row from
+    the same old one, so writing it twice is harmless. On a GPU an index out of range is
+    left alone (its factor from ``_index_factors`` is not 1) instead of being checked.
+    """
+    data = weight._data
+    xp = array_module(data)
+    n = data.shape[0]
+    if flat.size == 0 or n == 0:
+        return
+    valid = None
+    if xp is not np:
+        valid = _index_factors(flat, n, _FLOAT32) == 1
+        flat = xp.clip(flat, 0, n - 1)
+    rows = xp.take(_upcast(data), flat, axis=0)
+    norms = _row_norms(rows, norm_type)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(rows.dtype)
+    if valid is not None:
+        scale = xp.where(valid, scale, rows.dtype.type(1))
+    data[flat] = (rows * scale[:, None]).astype(data.dtype, copy=False)
+    weight._bump_version()
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # noqa: A002 - torch's name
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` (num_embeddings, embedding_dim) picked by the integer ``input``, of any shape.
+
+    The result has shape ``input.shape + (embedding_dim,)``. ``padding_idx`` (negative counts
+    from the end) gets no gradient; ``max_norm`` first rescales, in place, the rows read
+    whose ``norm_type``-norm exceeds it; ``scale_grad_by_freq`` divides each row's gradient
+    by its index's count in ``input``. ``sparse=True`` (a sparse gradient) is not supported:
+    this library has no sparse tensors.
+    """
+    _check_tensor("embedding", "weight", 1, weight)
+    _check_tensor("embedding", "indices", 2, input)
+    n = weight.shape[0] if weight.ndim else 0
+    if padding_idx is not None:
+        if padding_idx >= n and padding_idx > 0 or padding_idx < -n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
+            padding_idx = n + padding_idx
+    if sparse:
+        raise NotImplementedError("embedding(sparse=True) is not supported here: this library has no sparse "
+                                  "tensors (use the default dense gradient)")
+    if input.dtype is not dtypes.int64 and input.dtype is not dtypes.int32:
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got {input.type()} instead (while checking arguments for embedding)")
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    if input.device is not weight.device:
+        raise device_mismatch_error(weight.device, input.device)
+    if n == 0 and input._data.size:  # (a shape check: no need to read the indices for it, on any device)
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    if max_norm is not None:
+        flat = input._data.reshape(-1)
+        if array_module(flat) is np and _bad_index(flat, n):  # torch's renorm reads rows with select(): its errors
+            bad = flat[(flat < -n) | (flat >= n)]
+            if bad.size:
+                raise IndexError(f"select(): index {int(bad.min())} out of range for tensor of size "
+                                 f"{list(weight.shape)} at dimension 0")
+            flat = np.where(flat < 0, flat + n, flat)  # (select() counts -1 from the end; the lookup then raises)
+        _embedding_renorm_(weight, flat, float(max_norm), float(norm_type))
+    return Embedding.apply(weight, input, padding_idx, bool(scale_grad_by_freq))
+
+
+class LayerNorm(Function):
+    """Normalize over the last dimensions: ``(x - mean) / sqrt(var + eps) * weight + bias``.
+
+    ``mean`` and the *biased* ``var`` (divided by N, not N - 1) are taken per row over the
+    ``normalized_shape`` dimensions; ``eps`` sits inside the square root, as in torch. With
+    ``x̂ = (x - mean) * rstd`` (``rstd = 1 / sqrt(var + eps)``, kept from the forward pass)
+    and ``ĝ = g * weight``, the backward is
+
+    * ``dx = rstd * (ĝ - mean(ĝ) - x̂ * mean(ĝ * x̂))`` per row: the gradient with the parts
+      that would change the row's mean or spread taken out, since normalizing undoes those;
+    * ``dweight = sum(g * x̂)`` and ``dbias = sum(g)`` over the rows.
+
+    float16/bfloat16 inputs are computed in float32 and rounded once (torch's kernel does
+    the same); float32 weight and bias may go with such an input (torch's "mixed dtype").
+    """
+
+    node_name = "NativeLayerNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, normalized_ndim, weight, bias, eps):
+        xp = array_module(x)
+        norm_shape = x.shape[x.ndim - normalized_ndim:]
+        rows, size = math.prod(x.shape[:x.ndim - normalized_ndim]), math.prod(norm_shape)
+        x2 = xp.ascontiguousarray(_upcast(x)).reshape(rows, size)
+        if x2.size:
+            centred = x2 - x2.mean(axis=1, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):  # eps=0 on a constant row: NaN, as torch, silently
+                rstd = 1.0 / xp.sqrt((centred * centred).mean(axis=1, keepdims=True) + x2.dtype.type(eps))
+                x_hat = centred * rstd
+        else:  # no rows, or empty rows: nothing to average (and no warning about it)
+            x_hat, rstd = x2.copy(), xp.zeros((rows, 1), x2.dtype)
+        out = x_hat
+        if weight is not None:
+            out = out * _upcast(weight).reshape(-1)
+        if bias is not None:
+            out = out + _upcast(bias).reshape(-1)
+        ctx.save_for_backward(x, weight)
+        ctx.x_hat, ctx.rstd, ctx.normalized_ndim, ctx.eps = x_hat, rstd, normalized_ndim, eps
+        ctx.bias_dtype = None if bias is None else bias.dtype
+        return out.astype(x.dtype, copy=False).reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[0], ctx.needs_input_grad[2], ctx.needs_input_grad[3]
+        if _graph_wanted():
+            return _layer_norm_backward_graph(ctx, grad, x, weight, need_x, need_w, need_b)
+        x_hat, rstd = ctx.x_hat, ctx.rstd
+        rows, size = x_hat.shape
+        g = _upcast(grad._data).reshape(rows, size)
+        norm_shape = x.shape[x.ndim - ctx.normalized_ndim:]
+        grad_x = grad_w = grad_b = None
+        if need_x:
+            gh = g * _upcast(weight._data).reshape(-1) if weight is not None else g
+            if size:
+                dx = rstd * (gh - gh.mean(axis=1, keepdims=True) - x_hat * (gh * x_hat).mean(axis=1, keepdims=True))
+            else:
+                dx = gh
+            grad_x = _wrap(dx.astype(x._data.dtype, copy=False).reshape(x.shape))
+        if need_w:
+            grad_w = _wrap((g * x_hat).sum(axis=0).astype(weight._data.dtype, copy=False).reshape(norm_shape))
+        if need_b:
+            grad_b = _wrap(g.sum(axis=0).astype(ctx.bias_dtype, copy=False).reshape(norm_shape))
+        return grad_x, None, grad_w, grad_b, None
+
+
+def _layer_norm_backward_graph(ctx, grad, x, weight, need_x, need_w, need_b):
+    """The layer-norm gradient with tensor ops, recomputing ``x̂`` from ``x``, so that
+    ``create_graph=True`` can differentiate it again (also through the mean and the variance)."""
+    dims = tuple(range(x.ndim - ctx.normalized_ndim, x.ndim))
+    batch = tuple(range(x.ndim - ctx.normalized_ndim))
+    compute = dtypes.float32 if x.dtype in (dtypes.float16, dtypes.bfloat16) else x.dtype
+    xf, g = x.to(compute), grad.to(compute)
+    centred = xf - xf.mean(dims, keepdim=True)
+    rstd = ((centred * centred).mean(dims, keepdim=True) + ctx.eps).sqrt().reciprocal()
+    x_hat = centred * rstd
+    grad_x = grad_w = grad_b = None
+    if need_x:
+        gh = g * weight.to(compute) if weight is not None else g
+        dx = rstd * (gh - gh.mean(dims, keepdim=True) - x_hat * (gh * x_hat).mean(dims, keepdim=True))
+        grad_x = dx.to(x.dtype)
+    if need_w:
+        grad_w = ((g * x_hat).sum(batch) if batch else g * x_hat).to(weight.dtype)
+    if need_b:
+        grad_b = (g.sum(batch) if batch else g).to(dtypes.FROM_NUMPY[ctx.bias_dtype])
+    return grad_x, None, grad_w, grad_b, None
+
+
+def _check_layer_norm_dtypes(input, weight, bias) -> None:  # noqa: A002 - torch's name
+    """torch's CPU rules: parameters share the input's dtype, or (a "mixed" call) a float16/bfloat16 input
+    goes with float32 parameters. torch decides "mixed" by the first parameter given."""
+    params = [p for p in (weight, bias) if p is not None]
+    if params and params[0].dtype is not input.dtype:
+        if any(p.dtype is not dtypes.float32 for p in params):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if input.dtype not in (dtypes.float16, dtypes.bfloat16):
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    elif len(params) == 2 and params[1].dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {dtypes.SCALAR_NAMES[input.dtype]} but found "
+                           f"{dtypes.SCALAR_NAMES[params[1].dtype]}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"LayerNormKernelImpl\" not implemented for '{dtypes.SCALAR_NAMES[input.dtype]}'")
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002 - torch's name
+    """Normalize ``input`` over its last ``len(normalized_shape)`` dimensions (which must equal
+    ``normalized_shape``) to mean 0 and variance 1, then scale by ``weight`` and shift by ``bias``
+    (both of shape ``normalized_shape``, optional)."""
+    _check_tensor("layer_norm", "input", 1, input)
+    if not isinstance(normalized_shape, (tuple, list)):
+        raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, not "
+                        f"{type(normalized_shape).__name__}")
+    for i, n in enumerate(normalized_shape):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError("layer_norm(): argument 'normalized_shape' (position 2) must be tuple of ints, but "
+                            f"found element of type {type(n).__name__} at pos {i}")
+    if weight is not None:
+        _check_tensor("layer_norm", "weight", 3, weight)
+    if bias is not None:
+        _check_tensor("layer_norm", "bias", 4, bias)
+    shape = [int(n) for n in normalized_shape]
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    for name, param in (("weight", weight), ("bias", bias)):
+        if param is not None and list(param.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(param.shape)} and normalized_shape = {shape}")
+    input_shape = list(input.shape)
+    if len(input_shape) < len(shape) or input_shape[len(input_shape) - len(shape):] != shape:
+        raise RuntimeError(f"Given normalized_shape={shape}, expected input with shape "
+                           f"[*{''.join(f', {n}' for n in shape)}], but got input of size{input_shape}")
+    _check_layer_norm_dtypes(input, weight, bias)
+    return LayerNorm.apply(input, len(shape), weight, bias, float(eps))
+
+
+# ====================================================================== GELU, SiLU and binary cross-entropy
+# Two smooth activations of modern networks and the two losses for yes/no (binary, multi-label) targets
+# (``g`` = gradient of the output, ``Φ``/``φ`` the standard normal CDF/pdf, ``σ`` the sigmoid):
+#
+# ========================  ==========================================  =========================================
+# operation                 forward                                     backward
+# ========================  ==========================================  =========================================
+# ``gelu``                  ``x Φ(x)``, ``Φ(x) = (1 + erf(x / √2)) / 2``  ``g (Φ(x) + x φ(x))``
+# ``gelu(..., 'tanh')``     ``x (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2``  that formula, differentiated
+# ``silu``                  ``x σ(x)``                                  ``g σ(x) (1 + x (1 - σ(x)))``
+# ``bce_with_logits``       ``(1 - y) x - log σ(x)``                    ``g (σ(x) - y)``; target: ``-g x``
+# ``binary_cross_entropy``  ``-(y log p + (1 - y) log(1 - p))``         ``g (p - y) / (p (1 - p))``
+# ========================  ==========================================  =========================================
+__all__ += ["gelu", "silu", "binary_cross_entropy_with_logits", "binary_cross_entropy"]
+
+
+def _erf_table() -> np.ndarray:
+    """Taylor coefficients of ``erf`` around ``c = 0, 1/16, ..., 6``: row ``k`` holds ``erf⁽ᵏ⁾(c) / k!``.
+
+    NumPy has no ``erf`` (SciPy does, but the library needs only NumPy), so it is built here
+    from what calculus gives: ``erf' = (2/√π) exp(-z²)``, and the n-th derivative of ``exp(-z²)``
+    is ``(-1)ⁿ Hₙ(z) exp(-z²)`` with the Hermite polynomials ``H₀ = 1, H₁ = 2z,
+    Hₙ₊₁ = 2z Hₙ - 2n Hₙ₋₁``. The value at each centre is Python's ``math.erf``. Within 1/32
+    of a centre, 13 terms reach float64's last digit; beyond 6, ``erf`` is 1.0 in float64.
+    """
+    centres = np.arange(_ERF_POINTS) * _ERF_STEP
+    table = np.empty((_ERF_TERMS, _ERF_POINTS))
+    table[0] = [math.erf(c) for c in centres]
+    hermite_prev, hermite = np.zeros(_ERF_POINTS), np.ones(_ERF_POINTS)  # H₋₁ (unused), H₀
+    slope = 2.0 / math.sqrt(math.pi) * np.exp(-centres * centres)
+    for k in range(1, _ERF_TERMS):  # erf⁽ᵏ⁾(c) = (2/√π) exp(-c²) (-1)ᵏ⁻¹ Hₖ₋₁(c)
+        table[k] = slope * (-1) ** (k - 1) * hermite / math.factorial(k)
+        n = k - 1
+        hermite_prev, hermite = hermite, 2 * centres * hermite - 2 * n * hermite_prev
+    return table
+
+
+_ERF_STEP, _ERF_POINTS, _ERF_TERMS = 1.0 / 16, 97, 13  # centres 0 .. 6
+
+
+def _erf(z: np.ndarray) -> np.ndarray:
+    """``erf(z)`` in float64 on ``z``'s device, from the nearest centre's Taylor polynomial (``_erf_table``).
+
+    Each element looks up its centre's 13 coefficients (``take``: one gather each) and sums the
+    polynomial by Horner's rule. ``erf`` is odd, so only ``|z|`` is looked up; NaN stays NaN
+    (it travels through ``h``, never through the table index).
+    """
+    xp = array_module(z)
+    table = _device_constant(("erf table", device_of(z)), lambda: to_device(_erf_table(), device_of(z)))
+    size = xp.abs(z.astype(np.float64))
+    limit = (_ERF_POINTS - 1) * _ERF_STEP
+    centre = xp.rint(xp.fmin(size, limit) * (1.0 / _ERF_STEP))  # (fmin: a NaN picks a valid centre)
+    h = xp.minimum(size, limit) - centre * _ERF_STEP  # (minimum: a NaN stays NaN here)
+    index = centre.astype(np.intp)
+    value = table[_ERF_TERMS - 1].take(index)
+    for k in range(_ERF_TERMS - 2, -1, -1):
+        value *= h
+        value += table[k].take(index)
+    return xp.copysign(value, z)
+
+
+def _compute_type(a: np.ndarray) -> np.dtype:
+    """float16/bfloat16 are computed in float32, other floats in their own type (torch's ``opmath_type``)."""
+    return _FLOAT32 if a.dtype in _HALF_SET else a.dtype
+
+
+# the constants as torch's kernels form them from C's M_SQRT2, M_SQRT1_2 and M_2_SQRTPI (2/√π)
+_SQRT2, _SQRT1_2, _TWO_OVER_SQRTPI = 1.41421356237309504880, 0.70710678118654752440, 1.12837916709551257390
+_INV_SQRT_2PI = _TWO_OVER_SQRTPI * _SQRT1_2 * 0.5  # 1/√(2π), the normal pdf's height
+_TANH_BETA, _TANH_KAPPA = _SQRT2 * _TWO_OVER_SQRTPI * 0.5, 0.044715  # √(2/π)
+
+
+def _gelu_array(x: np.ndarray, tanh: bool) -> np.ndarray:
+    """GELU in ``x``'s compute type, in the order torch's CPU kernel rounds: ``x/2 * (1 + erf(x/√2))``."""
+    xp = array_module(x)
+    ct = _compute_type(x)
+    xc = x.astype(ct, copy=False)
+    if tanh:
+        inner = ct.type(_TANH_BETA) * (xc + ct.type(_TANH_KAPPA) * (xc * xc * xc))
+        return ct.type(0.5) * xc * (1 + xp.tanh(inner))
+    cdf = _erf(xc * ct.type(_SQRT1_2)).astype(ct)  # (erf in float64, rounded once: torch's erf is as close)
+    return xc * ct.type(0.5) * (1 + cdf)
+
+
+def _gelu_slope_array(x: np.ndarray, tanh: bool) -> np.ndarray:
+    """``d gelu / dx`` in ``x``'s compute type."""
+    xp = array_module(x)
+    ct = _compute_type(x)
+    xc = x.astype(ct, copy=False)
+    if tanh:
+        square = xc * xc
+        t = xp.tanh(ct.type(_TANH_BETA) * (xc + ct.type(_TANH_KAPPA) * (square * xc)))
+        inner_slope = ct.type(_TANH_BETA) * (1 + ct.type(3 * _TANH_KAPPA) * square)
+        return ct.type(0.5) * (1 + t) + ct.type(0.5) * xc * (1 - t * t) * inner_slope
+    cdf = ct.type(0.5) * (1 + _erf(xc * ct.type(_SQRT1_2)).astype(ct))
+    pdf = ct.type(_INV_SQRT_2PI) * xp.exp(xc * xc * ct.type(-0.5))
+    return cdf + xc * pdf
+
+
+class Gelu(Function):
+    """``x Φ(x)``: the input, weighted by how likely a standard normal variable is to be below it.
+
+    Like ReLU it passes large positive values and silences large negative ones, but smoothly
+    (a little negative dip near -0.75), so its slope has no jump at 0. ``approximate='tanh'``
+    replaces ``Φ`` by a tanh curve, once cheaper to compute (GPT-2 used it).
+    """
+
+    @staticmethod
+    def forward(ctx, x, tanh):
+        ctx.tanh = tanh
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore", over="ignore"):  # gelu(-inf) = -inf * 0 = NaN, as in torch
+            out = _gelu_array(x, tanh)
+        return _layout_like(_array(out).astype(x.dtype, copy=False), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if _graph_wanted():
+            return grad * GeluSlope.apply(x, ctx.tanh), None
+        with np.errstate(invalid="ignore", over="ignore"):
+            slope = _gelu_slope_array(x._data, ctx.tanh)
+        return _wrap(_array(_upcast(grad._data) * slope).astype(x._data.dtype, copy=False)), None
+
+
+class GeluSlope(Function):
+    """``gelu'(x)`` as a function of its own, so that ``create_graph=True`` can differentiate GELU twice.
+
+    Its own slope, ``gelu''``, is written with tensor operations (``2 φ(x) - x² φ(x)`` for the
+    exact form, ``φ`` the normal pdf), so further orders come from autograd.
+    """
+
+    @staticmethod
+    def forward(ctx, x, tanh):
+        ctx.tanh = tanh
+        ctx.save_for_backward(x)
+        return _array(_gelu_slope_array(x, tanh)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if ctx.tanh:
+            t = (_TANH_BETA * (x + _TANH_KAPPA * x * x * x)).tanh()
+            inner_slope = _TANH_BETA * (1 + 3 * _TANH_KAPPA * x * x)
+            bend = 3 * _TANH_BETA * _TANH_KAPPA * x * x
+            curve = (1 - t * t) * (inner_slope - x * t * inner_slope * inner_slope + bend)
+            return grad * curve, None
+        pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+        return grad * pdf * (2 - x * x), None
+
+
+def gelu(input, approximate="none"):  # noqa: A002 - torch's name
+    """``input * Φ(input)`` (``Φ`` the standard normal CDF), or its tanh approximation with ``approximate='tanh'``."""
+    if not isinstance(approximate, str):
+        raise TypeError(f"gelu(): argument 'approximate' must be str, not {type(approximate).__name__}")
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"GeluKernelImpl\" not implemented for '{dtypes.SCALAR_NAMES[input.dtype]}'")
+    return Gelu.apply(input, approximate == "tanh")
+
+
+class Silu(Function):
+    """``x σ(x)`` (also called swish): like GELU, a smooth ReLU; its slope is ``σ(x) (1 + x (1 - σ(x)))``."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xc = _upcast(x)
+        with np.errstate(over="ignore", invalid="ignore"):  # exp(-x) overflows for x < -88 (float32): x / inf is
+            out = xc / (1 + array_module(x).exp(-xc))  # then -0, and silu(-inf) = -inf / inf = NaN, as in torch
+        ctx.save_for_backward(x)
+        return _layout_like(_array(out).astype(x.dtype, copy=False), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if _graph_wanted():
+            s = x.sigmoid()
+            return grad * s * (1 + x * (1 - s))
+        xc = _upcast(x._data)
+        with np.errstate(over="ignore", invalid="ignore"):
+            s = 1 / (1 + array_module(xc).exp(-xc))
+            return _wrap(_array(_upcast(grad._data) * s * (1 + xc * (1 - s))).astype(x._data.dtype, copy=False))
+
+
+def silu(input, inplace=False):  # noqa: A002 - torch's name
+    """``input * sigmoid(input)`` elementwise; ``inplace=True`` overwrites ``input`` unless autograd watches it."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"silu_cpu\" not implemented for '{dtypes.SCALAR_NAMES[input.dtype]}'")
+    if inplace:
+        if not (STATE.enabled and input.requires_grad):
+            result = Silu.apply(input)._data
+            input._data[...] = result
+            input._bump_version()
+            return input
+        if input.is_leaf:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    return Silu.apply(input)
+
+
+# ---------------------------------------------------------------------- binary cross-entropy
+def _check_inplace_broadcast(out_shape, other_shape) -> None:
+    """torch's errors for ``out.mul_(other)``: ``other`` must broadcast *to* ``out``'s shape."""
+    shape = infer_size(tuple(out_shape), tuple(other_shape))
+    if shape != tuple(out_shape):
+        raise RuntimeError(f"output with shape {list(out_shape)} doesn't match the broadcast shape {list(shape)}")
+
+
+def _torch_size(shape) -> str:
+    """A shape as torch's messages print it: ``torch.Size([2, 3])``."""
+    return f"torch.Size({list(shape)})"
+
+
+def _check_not_differentiable(name: str, **tensors) -> None:
+    """torch gives no gradient for a loss's weights: a weight that requires grad is an error."""
+    for argument, t in tensors.items():
+        if t is not None and t.requires_grad and STATE.enabled:
+            raise RuntimeError(f"The function '{name}' is not differentiable with respect to argument '{argument}'. "
+                               "This input cannot have requires_grad True.")
+
+
+def _reduce_elementwise(loss: np.ndarray, reduction: str, out_dtype, *inputs) -> np.ndarray:
+    """'none': the losses (laid out as torch lays out an elementwise result); 'sum'/'mean': one number."""
+    if reduction == "none":
+        return _layout_like(_array(loss).astype(out_dtype, copy=False), *inputs)
+    total = loss.sum()
+    if reduction == "mean":
+        total = total / loss.size if loss.size else total * np.nan
+    return array_module(loss).asarray(total, dtype=out_dtype)
+
+
+def _elementwise_scale(grad: np.ndarray, reduction: str, count: int) -> np.ndarray:
+    """What each element's loss is multiplied by in the output: ``g`` (one per element for 'none'), or ``g / N``."""
+    grad = _upcast(grad)
+    return grad / max(count, 1) if reduction == "mean" else grad
+
+
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """``log σ(x) = min(x, 0) - log1p(exp(-|x|))``: never ``log(0)``, never an overflowing ``exp``."""
+    xp = array_module(x)
+    return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """``σ`` and binary cross-entropy in one step, on logits ``x`` and targets ``y`` in [0, 1].
+
+    ``-(y log σ(x) + (1 - y) log(1 - σ(x)))`` simplifies, since ``log(1 - σ(x)) = log σ(x) - x``,
+    to ``(1 - y) x - log σ(x)``, and ``log σ`` is computed stably (``_log_sigmoid``): this stays
+    finite where ``σ(x)`` rounds to 0 or 1, where the two-step ``bce(sigmoid(x), y)`` would need
+    its clamp. ``pos_weight`` ``p`` scales the positive term: ``(1 - y) x - (1 + (p - 1) y) log σ(x)``.
+    The gradients are ``σ(x) (1 + (p - 1) y) - p y`` (``σ(x) - y`` without ``p``) for the
+    logits and ``-x - (p - 1) log σ(x)`` for the target, times the weight and the reduction's scale.
+    """
+
+    node_name = "BinaryCrossEntropyWithLogitsBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, weight, pos_weight, reduction, compute, out_dtype):
+        def rounded(a, dtype):  # each step's result in the dtype torch keeps it in (it matters for float16)
+            return _rounded(a, dtype, compute)
+
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            xc, yc = x.astype(compute, copy=False), y.astype(compute, copy=False)
+            log_sig = rounded(_log_sigmoid(xc), x.dtype)  # torch: log_sigmoid(input), in the input's dtype
+            pw = None if pos_weight is None else pos_weight.astype(compute, copy=False)
+            w = None if weight is None else weight.astype(compute, copy=False)
+            positive = log_sig
+            if pw is not None:  # (pos_weight - 1) * target + 1, then log_sigmoid(input).mul_(it)
+                lw_dtype = _promoted(pos_weight.dtype, y.dtype)
+                lw = rounded(rounded(rounded(pw - 1, pos_weight.dtype) * yc, lw_dtype) + 1, lw_dtype)
+                positive = rounded(log_sig * lw, x.dtype)
+            # torch: (1 - target).mul_(input).sub_(positive), then .mul_(weight): in the target's dtype
+            loss = rounded(rounded(rounded(1 - yc, y.dtype) * xc, y.dtype) - positive, y.dtype)
+            if w is not None:
+                loss = rounded(loss * w, y.dtype)
+        ctx.save_for_backward(x, y)
+        ctx.weight, ctx.pos_weight, ctx.reduction, ctx.count = w, pw, reduction, loss.size
+        ctx.pos_weight_dtype = None if pos_weight is None else pos_weight.dtype
+        ctx.compute = compute
+        return _reduce_elementwise(loss, reduction, out_dtype, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad[:2]
+        if _graph_wanted():
+            return _bce_logits_backward_graph(ctx, grad, x, y, need_x, need_y)
+        compute, x_dtype, y_dtype = ctx.compute, x._data.dtype, y._data.dtype
+        xc, yc = x._data.astype(compute, copy=False), y._data.astype(compute, copy=False)
+        g = grad._data.astype(compute, copy=False)
+        pw = ctx.pos_weight
+
+        def finish(d, d_dtype, out_dtype):  # torch: d.mul_(grad), .mul_(weight), .div_(numel): in d's dtype
+            d = _rounded(d * g, d_dtype, compute)
+            if ctx.weight is not None:
+                d = _rounded(d * ctx.weight, d_dtype, compute)
+            if ctx.reduction == "mean":
+                d = _rounded(d / max(ctx.count, 1), d_dtype, compute)
+            return _wrap(_array(d).astype(out_dtype, copy=False))
+
+        grad_x = grad_y = None
+        with np.errstate(over="ignore", invalid="ignore"):
+            if need_x:
+                grad_x = finish(*_bce_input_slope(xc, x_dtype, yc, y_dtype, pw, ctx.pos_weight_dtype, compute),
+                                x_dtype)
+            if need_y:
+                d = (-xc, x_dtype) if pw is None else _bce_target_slope(xc, x_dtype, pw, ctx.pos_weight_dtype, compute)
+                grad_y = finish(*d, y_dtype)
+        return grad_x, grad_y, None, None, None, None, None
+
+
+def _rounded(a: np.ndarray, dtype, compute) -> np.ndarray:
+    """``a`` (in ``compute``) rounded to ``dtype``, where torch keeps an intermediate result in that dtype."""
+    return a if dtype == compute else a.astype(dtype).astype(compute)
+
+
+def _promoted(first, second) -> np.dtype:
+    """The NumPy dtype of torch's type promotion of two NumPy dtypes."""
+    return dtypes.promote_types(dtypes.FROM_NUMPY[first], dtypes.FROM_NUMPY[second]).numpy_dtype
+
+
+def _bce_input_slope(x, x_dtype, y, y_dtype, pw, pw_dtype, compute):
+    """``σ(x) - y`` or ``(p y + 1 - y) σ(x) - p y`` with torch's roundings: ``σ`` in the input's dtype, the rest
+    in the type of ``target`` and ``pos_weight`` together (float32 for a float64 input with float32 targets)."""
+    def rounded(a, dtype):
+        return _rounded(a, dtype, compute)
+
+    sig = rounded(1 / (1 + array_module(x).exp(-x)), x_dtype)
+    if pw is None:
+        d_dtype = _promoted(x_dtype, y_dtype)
+        return rounded(sig - y, d_dtype), d_dtype
+    t_dtype = _promoted(pw_dtype, y_dtype)
+    t = rounded(pw * y, t_dtype)
+    scaled = rounded(rounded(rounded(t + 1, t_dtype) - y, t_dtype) * sig, t_dtype)
+    return rounded(scaled - t, t_dtype), t_dtype
+
+
+def _bce_target_slope(x, x_dtype, pw, pw_dtype, compute):
+    """``log σ(-x) - p log σ(x)`` (``= -x - (p - 1) log σ(x)``) with torch's roundings: each ``log σ`` in the
+    input's dtype, the product in the type of ``input`` and ``pos_weight`` together."""
+    def rounded(a, dtype):
+        return _rounded(a, dtype, compute)
+
+    product_dtype = _promoted(x_dtype, pw_dtype)
+    positive = rounded(rounded(_log_sigmoid(x), x_dtype) * pw, product_dtype)
+    return rounded(rounded(_log_sigmoid(-x), x_dtype) - positive, product_dtype), product_dtype
+
+
+def _bce_logits_backward_graph(ctx, grad, x, y, need_x, need_y):
+    """The same gradients with tensor operations (``create_graph=True``)."""
+    scale = grad / max(ctx.count, 1) if ctx.reduction == "mean" else grad
+    if ctx.weight is not None:
+        scale = scale * _wrap(ctx.weight)
+    pw = None if ctx.pos_weight is None else _wrap(ctx.pos_weight)
+    grad_x = grad_y = None
+    if need_x:
+        s = x.sigmoid()
+        d = s - y if pw is None else s * ((pw - 1) * y + 1) - pw * y
+        grad_x = (d * scale).to(x.dtype)
+    if need_y:
+        log_sig = x.clamp(max=0) - (-x.abs()).exp().log1p()
+        d = -x if pw is None else -x - (pw - 1) * log_sig
+        grad_y = (d * scale).to(y.dtype)
+    return grad_x, grad_y, None, None, None, None, None
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
+                                     reduction="mean", pos_weight=None):
+    """Binary cross-entropy on raw scores (logits): ``sigmoid`` and the loss in one stable step.
+
+    Each element is its own yes/no question: ``target`` (same shape as ``input``) holds the
+    probability of "yes", usually 0 or 1. ``weight`` scales each element's loss and
+    ``pos_weight`` the "yes" term (e.g. ``negatives / positives`` per class, for rare
+    positives); both broadcast to the input's shape.
+    """
+    reduction = _check_reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({_torch_size(target.shape)}) must be the same as input size "
+                         f"({_torch_size(input.shape)})")
+    _check_not_differentiable("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{dtypes.SCALAR_NAMES[input.dtype]}'")
+    if pos_weight is not None:
+        _check_inplace_broadcast(input.shape, infer_size(tuple(pos_weight.shape), tuple(target.shape)))
+    if target.dtype is dtypes.bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    if not target.dtype.is_floating_point:
+        raise RuntimeError(f"result type {dtypes.SCALAR_NAMES[input.dtype]} can't be cast to the desired output "
+                           f"type {dtypes.SCALAR_NAMES[target.dtype]}")
+    if weight is not None:
+        _check_inplace_broadcast(input.shape, weight.shape)
+    operands = [t for t in (input, target, weight, pos_weight) if t is not None and t.dtype.is_floating_point]
+    compute = dtypes.result_type(*operands).numpy_dtype
+    compute = _FLOAT32 if compute in _HALF_SET else compute
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction, compute,
+                                              target.dtype.numpy_dtype)
+
+
+def _check_probabilities(x: np.ndarray, y: np.ndarray) -> None:
+    """torch's CPU check that ``input`` and ``target`` hold probabilities, first bad element first.
+
+    Only on the CPU: on a GPU the check would read the values back and make the CPU wait for
+    all the work queued before it (chapter 5). There, as torch on CUDA (whose kernel stops at
+    its next wait with "device-side assert triggered"), nothing is read, and a value outside
+    [0, 1] gives a NaN loss instead of an error.
+    """
+    if array_module(x) is not np or not x.size:
+        return
+    with np.errstate(invalid="ignore"):
+        bad_x, bad_y = ~((x >= 0) & (x <= 1)), ~((y >= 0) & (y <= 1))
+    bad = bad_x | bad_y
+    if bad.any():
+        first = np.unravel_index(int(bad.argmax()), bad.shape)
+        which = "input" if bad_x[first] else "target"
+        raise RuntimeError(f"all elements of {which} should be between 0 and 1")
+
+
+def _broadcast_shapes_error(target_shape, weight_shape):
+    """torch.broadcast_shapes(target, weight) (what ``binary_cross_entropy`` expands ``weight`` to), with its error."""
+    result = [1] * max(len(target_shape), len(weight_shape))
+    for index, shape in enumerate((target_shape, weight_shape)):
+        for i in range(-1, -1 - len(shape), -1):
+            if shape[i] == 1 or shape[i] == result[i]:
+                continue
+            if result[i] != 1:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {shape[i]} at {i}! Mismatching "
+                                   f"argument at index {index} had torch.Size({list(shape)}); but expected shape "
+                                   f"should be broadcastable to {result}")
+            result[i] = shape[i]
+    return tuple(result)
+
+
+_BCE_EPSILON = float(np.float32(1e-12))  # torch's floor (a C float) for p (1 - p) in the gradient: p = 0 or 1
+# gives a huge slope, not inf
+
+
+class BinaryCrossEntropy(Function):
+    """``-(y log p + (1 - y) log(1 - p))`` on probabilities ``p``, each log clamped at -100 as torch does.
+
+    The clamp keeps ``p = 0`` (or 1) finite: a loss of 100 instead of inf. The gradient
+    ``(p - y) / (p (1 - p))`` for the input (its denominator floored at 1e-12) and
+    ``-log(p / (1 - p))`` for the target, times the weight and the reduction's scale.
+    """
+
+    node_name = "BinaryCrossEntropyBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, weight, reduction):
+        _check_probabilities(x, y)
+        xp = array_module(x)
+        xc, yc = _upcast(x), _upcast(y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_p = xp.maximum(xp.log(xc), -100)
+            log_q = xp.maximum(xp.log1p(-xc), -100)
+        loss = (yc - 1) * log_q - yc * log_p
+        w = None if weight is None else weight.astype(loss.dtype, copy=False)
+        if w is not None:
+            loss *= w
+        ctx.save_for_backward(x, y)
+        ctx.weight, ctx.reduction, ctx.count = w, reduction, loss.size
+        return _reduce_elementwise(loss, reduction, x.dtype, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad[:2]
+        if _graph_wanted():
+            scale = grad / max(ctx.count, 1) if ctx.reduction == "mean" else grad
+            if ctx.weight is not None:
+                scale = scale * _wrap(ctx.weight)
+            grad_x = (x - y) / ((1 - x) * x).clamp(min=_BCE_EPSILON) * scale if need_x else None
+            grad_y = -(x / (1 - x)).log() * scale if need_y else None
+            return grad_x, grad_y, None, None
+        xp = array_module(x._data)
+        xc, yc = _upcast(x._data), _upcast(y._data)
+        scale = _elementwise_scale(grad._data, ctx.reduction, ctx.count)
+        if ctx.weight is not None:
+            scale = scale * ctx.weight
+        grad_x = grad_y = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_x:
+                d = (xc - yc) / xp.maximum((1 - xc) * xc, _BCE_EPSILON) * scale
+                grad_x = _wrap(_array(d).astype(x._data.dtype, copy=False))
+            if need_y:
+                d = -xp.log(xc / (1 - xc)) * scale
+                grad_y = _wrap(_array(d).astype(y._data.dtype, copy=False))
+        return grad_x, grad_y, None, None
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
+                         reduction="mean"):
+    """Binary cross-entropy of probabilities ``input`` (e.g. after ``sigmoid``) and targets of the same shape.
+
+    Prefer ``binary_cross_entropy_with_logits`` on the raw scores: it never takes ``log(0)``.
+    On the CPU, values outside [0, 1] raise torch's error; on a GPU they are not looked at
+    (reading them back would make the CPU wait) and give a NaN loss.
+    """
+    reduction = _check_reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({_torch_size(target.shape)}) that is different to the input size "
+                         f"({_torch_size(input.shape)}) is deprecated. Please ensure they have the same size.")
+    if weight is not None:
+        shape = _broadcast_shapes_error(tuple(target.shape), tuple(weight.shape))
+        _check_inplace_broadcast(input.shape, shape)
+    _check_not_differentiable("binary_cross_entropy", weight=weight)
+    if target.dtype is not input.dtype:
+        raise RuntimeError(f"Found dtype {dtypes.SCALAR_NAMES[target.dtype]} but expected "
+                           f"{dtypes.SCALAR_NAMES[input.dtype]}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"binary_cross_entropy\" not implemented for '{dtypes.SCALAR_NAMES[input.dtype]}'")
+    return BinaryCrossEntropy.apply(input, target, weight, reduction)
+
 
 def __getattr__(name):  # only for names F lacks: say when torch.nn.functional has them (tl.beyond_the_course)
     from ..beyond_the_course import missing

@@ -4,6 +4,9 @@
   It applies log-softmax itself, so do *not* put a ``Softmax`` layer before it.
 * ``NLLLoss`` for models that already output log-probabilities (``LogSoftmax``).
 * ``MSELoss`` for regression: mean squared difference.
+* ``BCEWithLogitsLoss`` for yes/no targets (binary or multi-label): takes raw scores and
+  targets in [0, 1] of the same shape; ``BCELoss`` takes probabilities (after ``Sigmoid``),
+  and is less stable: prefer the first.
 
 ``reduction`` says how the per-example losses are combined: ``'mean'`` (default),
 ``'sum'`` or ``'none'`` (one loss per example).
@@ -14,7 +17,7 @@ from __future__ import annotations
 from . import functional as F
 from .module import Module
 
-__all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss"]
+__all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "BCELoss"]
 
 
 class _Loss(Module):
@@ -66,3 +69,24 @@ class MSELoss(_Loss):
 
     def forward(self, input, target):  # noqa: A002 - torch's name
         return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """``F.binary_cross_entropy_with_logits(input, target)`` as a module; ``weight`` and ``pos_weight`` are
+    buffers (in ``state_dict``, moved by ``to()``)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean", pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):  # noqa: A002 - torch's name
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, pos_weight=self.pos_weight,
+                                                  reduction=self.reduction)
+
+
+class BCELoss(_WeightedLoss):
+    """``F.binary_cross_entropy(input, target)`` as a module (``input`` holds probabilities)."""
+
+    def forward(self, input, target):  # noqa: A002 - torch's name
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)

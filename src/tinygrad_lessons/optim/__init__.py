@@ -7,6 +7,7 @@
 =================  ==========================================================
 """
 
+from . import lr_scheduler as lr_scheduler  # a submodule, as torch.optim.lr_scheduler
 from .adam import Adam, AdamW
 from .optimizer import Optimizer
 from .sgd import SGD

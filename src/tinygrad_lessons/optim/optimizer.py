@@ -65,6 +65,15 @@ class Optimizer:
         for group in param_groups:
             self.add_param_group(group)
 
+    def __getstate__(self) -> dict:
+        """What pickling keeps, as in torch: the defaults, the state and the groups -- not attributes
+        added later, such as the ``step`` wrapper an ``lr_scheduler`` installs (a local function,
+        which pickle cannot store)."""
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters (with its own hyper-parameters; missing ones take the defaults)."""
         if not isinstance(param_group, dict):
