@@ -2,6 +2,7 @@
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -37,3 +38,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.module.__name__.rsplit(".", 1)[-1].startswith(_CPU_ONLY_MODULES):
             item.add_marker(skip)
+
+
+@pytest.fixture
+def simulated():
+    """The simulated CUDA device for one test, yielding ``device('cuda')`` (also on a machine with a real
+    GPU: only the simulated one's work can be counted, ``tl.utils.device_work``)."""
+    import tinygrad_lessons as tl
+    from tinygrad_lessons import backend
+
+    was = backend.simulating()
+    backend.simulate_cuda(True)
+    yield tl.device("cuda")
+    backend.simulate_cuda(was)

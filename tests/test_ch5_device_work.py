@@ -24,15 +24,6 @@ from tinygrad_lessons import backend
 from tinygrad_lessons.utils import device_work
 
 
-@pytest.fixture
-def simulated():
-    """The simulated CUDA device for one test (also on a machine with a real GPU: only it can be counted)."""
-    was = backend.simulating()
-    backend.simulate_cuda(True)
-    yield tl.device("cuda")
-    backend.simulate_cuda(was)
-
-
 def test_ch5_count_needs_the_simulated_device():
     was = backend.simulating()
     backend.simulate_cuda(False)

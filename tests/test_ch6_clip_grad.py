@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 import tinygrad_lessons as tl
 import tinygrad_lessons.nn as nn
 from parity import TEST_DEVICE, assert_matches, assert_same_error, tensor_pairs
-from tinygrad_lessons import backend
 from tinygrad_lessons.nn.utils import (
     clip_grad_norm_,
     clip_grad_value_,
@@ -262,15 +261,6 @@ def test_ch6_parameters_to_vector_errors():
 
 
 # ------------------------------------------------------------------ on the simulated GPU
-@pytest.fixture
-def simulated():
-    """The simulated CUDA device for one test (the only one whose work can be counted)."""
-    was = backend.simulating()
-    backend.simulate_cuda(True)
-    yield
-    backend.simulate_cuda(was)
-
-
 def _gpu_model():
     tl.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3)).to("cuda")

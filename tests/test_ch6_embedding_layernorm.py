@@ -21,7 +21,6 @@ import tinygrad_lessons.nn as nn
 import tinygrad_lessons.nn.functional as F
 from grad_parity import check_gradients
 from parity import TEST_DEVICE, assert_matches, assert_same_error, check_op
-from tinygrad_lessons import backend
 from tinygrad_lessons.utils import device_work
 
 FLOATS = [(tl.float32, torch.float32), (tl.float64, torch.float64), (tl.float16, torch.float16)]
@@ -37,14 +36,6 @@ def _pair(array, dtype=None):
 
 def _host(t) -> np.ndarray:
     return tl.backend.to_host(t._data)
-
-
-@pytest.fixture
-def simulated():
-    was = backend.simulating()
-    backend.simulate_cuda(True)
-    yield tl.device("cuda")
-    backend.simulate_cuda(was)
 
 
 # ====================================================================== F.embedding

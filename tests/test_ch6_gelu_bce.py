@@ -21,7 +21,6 @@ import tinygrad_lessons.nn as nn
 import tinygrad_lessons.nn.functional as F
 from grad_parity import check_gradients
 from parity import FLOAT_PAIRS, TEST_DEVICE, assert_matches, check_op, pair_from_numpy, tensor_pairs, to_numpy
-from tinygrad_lessons import backend
 from tinygrad_lessons.utils import device_work
 
 HALF = (torch.float16, torch.bfloat16)
@@ -329,14 +328,6 @@ def test_ch6_bce_losses_of_empty_tensors():
 
 
 # ---------------------------------------------------------------------- on the simulated GPU: no reads back
-@pytest.fixture
-def simulated():
-    was = backend.simulating()
-    backend.simulate_cuda(True)
-    yield tl.device("cuda")
-    backend.simulate_cuda(was)
-
-
 @pytest.mark.parametrize("loss", ["BCEWithLogitsLoss", "BCEWithLogitsLoss-weights", "BCELoss", "GELU-SiLU"])
 def test_ch6_a_binary_training_step_never_waits_for_the_gpu(simulated, loss):
     tl.manual_seed(0)
