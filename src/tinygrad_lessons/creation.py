@@ -54,7 +54,7 @@ def type_name(obj) -> str:
     """The type name torch's argument errors show: ``float``, ``Tensor``, ``numpy.ndarray``."""
     cls = type(obj)
     if isinstance(obj, Tensor):
-        return "Tensor"
+        return cls.__name__  # Tensor, or a subclass by its own name (Parameter), as torch says
     if cls.__module__ in ("builtins", None):
         return cls.__name__
     return f"{cls.__module__.split('.')[0]}.{cls.__qualname__}"

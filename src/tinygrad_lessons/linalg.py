@@ -31,6 +31,7 @@ import numpy as np
 
 from . import dtypes
 from .backend import array_module, c_contiguous
+from .creation import int_arg
 from .function import Function, device_mismatch_error
 from .layout import is_contiguous
 from .math_ops import _check_leaf, _check_writable, _inplace, _keep_saved, torch_name
@@ -508,17 +509,8 @@ class Trace(Function):
 
 
 def _int_arg(value, fname: str, argname: str, position: int) -> int:
-    """An ``int`` argument as torch's parser reads it: an integer (or a 0-d integer tensor), not a
-    bool or a float; within 64 bits."""
-    if value.__class__ is not int:
-        if isinstance(value, (bool, np.bool_, float, np.floating)) or not hasattr(value, "__index__"):
-            raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be int, "
-                            f"not {type(value).__name__}")
-        try:
-            value = value.__index__()
-        except TypeError:  # a float tensor, or one of several elements
-            raise TypeError(f"{fname}(): argument '{argname}' (position {position}) must be int, "
-                            f"not {type(value).__name__}") from None
+    """An ``int`` argument as torch's parser reads it (``creation.int_arg``), within 64 bits."""
+    value = int_arg(value, fname, argname, position)
     if not -(2**63) <= value < 2**63:
         raise ValueError("Overflow when unpacking long long")
     return value
