@@ -1784,10 +1784,16 @@ def _check_one_bound(fname: str, input, bound, argname: str):  # noqa: A002 - to
     if isinstance(input, Tensor) and _is_operand(bound):
         dtypes.check_python_int(bound)
         return
-    got = ", ".join(type(v).__name__ if not isinstance(v, Tensor) else "Tensor" for v in (input, bound))
-    raise TypeError(f"{fname}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
-                    f" * (Tensor input, Tensor {argname}, *, Tensor out = None)\n"
-                    f" * (Tensor input, Number {argname}, *, Tensor out = None)\n")
+    raise _invalid_combination(fname, (input, bound), f"Tensor input, Tensor {argname}",
+                               f"Tensor input, Number {argname}")
+
+
+def _invalid_combination(fname: str, args, *signatures: str) -> TypeError:
+    """torch's TypeError when the argument types fit none of ``fname``'s signatures (each listed with ``out=``)."""
+    got = ", ".join("Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in args)
+    listed = "".join(f" * ({signature}, *, Tensor out = None)\n" for signature in signatures)
+    return TypeError(f"{fname}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     + listed)
 
 
 def _renamed(out, prefix: str, bound):
@@ -2001,10 +2007,8 @@ def _lerp_error(expected, argname: str, got):
 def _check_lerp(input, end, weight):  # noqa: A002 - torch's name
     """torch's checks for ``lerp``, in its order: argument types, dtypes, shapes, then the kernel's dtype."""
     if not (isinstance(input, Tensor) and isinstance(end, Tensor) and _is_operand(weight)):
-        got = ", ".join("Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in (input, end, weight))
-        raise TypeError(f"lerp() received an invalid combination of arguments - got ({got}), but expected one of:\n"
-                        " * (Tensor input, Tensor end, Tensor weight, *, Tensor out = None)\n"
-                        " * (Tensor input, Tensor end, Number weight, *, Tensor out = None)\n")
+        raise _invalid_combination("lerp", (input, end, weight), "Tensor input, Tensor end, Tensor weight",
+                                   "Tensor input, Tensor end, Number weight")
     dtypes.check_python_int(weight)
     if end.dtype is not input.dtype:
         raise _lerp_error(input.dtype, "end", end.dtype)
