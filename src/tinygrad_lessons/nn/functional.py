@@ -480,12 +480,7 @@ class MseLoss(Function):
         square = diff * diff
         ctx.save_for_backward(x, t)
         ctx.reduction, ctx.diff, ctx.count = reduction, diff, square.size
-        if reduction == "none":
-            return _layout_like(_array(square).astype(dtype.numpy_dtype, copy=False), x, t)
-        total = square.sum()
-        if reduction == "mean":
-            total = total / square.size if square.size else np.nan
-        return xp.asarray(total, dtype=dtype.numpy_dtype)
+        return _reduce_elementwise(square, reduction, dtype.numpy_dtype, x, t)
 
     @staticmethod
     def backward(ctx, grad):
