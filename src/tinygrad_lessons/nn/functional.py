@@ -715,10 +715,8 @@ def _row_factors(y, n_classes: int, ignore_index: int, dtype) -> np.ndarray:
     low, high = _clip_range(n_classes, ignore_index)
     if high - low <= _MAX_TABLE:
         return _row_factor_table(y, n_classes, ignore_index, dtype)[xp.clip(y, low, high)]
-    # an ignore_index far from the classes: the same answer from two comparisons (with a table whose
-    # ignore_index, -2, never occurs once the targets are clipped to [-1, n_classes])
-    in_range = _row_factor_table(y, n_classes, -2, dtype)[xp.clip(y, -1, n_classes)]
-    return xp.where(y == ignore_index, dtype.type(0), in_range)
+    # an ignore_index far from the classes: the in-range factors (1 or NaN) of any index, then ignore_index's 0
+    return xp.where(y == ignore_index, dtype.type(0), _index_factors(y, n_classes, dtype))
 
 
 def _clip_range(n_classes: int, ignore_index: int) -> tuple:
