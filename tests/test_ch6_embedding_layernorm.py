@@ -20,18 +20,15 @@ import tinygrad_lessons as tl
 import tinygrad_lessons.nn as nn
 import tinygrad_lessons.nn.functional as F
 from grad_parity import check_gradients
-from parity import TEST_DEVICE, assert_matches, assert_same_error, check_op
+from parity import TEST_DEVICE, assert_matches, assert_same_error, check_op, pair_from_numpy
 from tinygrad_lessons.utils import device_work
 
 FLOATS = [(tl.float32, torch.float32), (tl.float64, torch.float64), (tl.float16, torch.float16)]
 
 
 def _pair(array, dtype=None):
-    array = np.asarray(array)
-    ours, theirs = tl.tensor(array), torch.tensor(array)
-    if dtype is not None:
-        ours, theirs = ours.to(dtype[0]), theirs.to(dtype[1])
-    return ours, theirs
+    """The same values in both libraries (``parity.pair_from_numpy``), in ``dtype`` (a (tl, torch) pair) if given."""
+    return pair_from_numpy(np.asarray(array), dtype)
 
 
 def _host(t) -> np.ndarray:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import tinygrad_lessons as tl
 import tinygrad_lessons.nn as nn
 import tinygrad_lessons.nn.functional as F
-from parity import FLOAT_PAIRS, TEST_DEVICE, assert_matches, assert_same_error, tensor_pairs, to_numpy
+from parity import FLOAT_PAIRS, TEST_DEVICE, assert_matches, assert_same_error, pair_from_numpy, tensor_pairs, to_numpy
 
 GRAD_TOL = {tl.float16: 2e-2, tl.bfloat16: 1e-1, tl.float32: 1e-5, tl.float64: 1e-10}
 
@@ -33,12 +33,8 @@ def _host(t) -> np.ndarray:
 
 
 def _t(array, dtype=None):
-    """The same values in both libraries (leaves that require grad when floating)."""
-    array = np.asarray(array)
-    ours, theirs = tl.tensor(array), torch.tensor(array)
-    if dtype is not None:
-        ours, theirs = ours.to(dtype[0]), theirs.to(dtype[1])
-    return ours, theirs
+    """The same values in both libraries (``parity.pair_from_numpy``), in ``dtype`` (a (tl, torch) pair) if given."""
+    return pair_from_numpy(np.asarray(array), dtype)
 
 
 def _leaf(pair):
